@@ -1,0 +1,27 @@
+"""tfgan: generative adversarial networks for TensorFlow 2 / Keras 3.
+
+The pieces, and where they live:
+- `tfgan.GAN` (gan.py): the one training algorithm, a `keras.Model`.
+- `tfgan.losses`: GAN losses on logits, looked up by name.
+- `tfgan.networks`: generators and discriminators (MLP, DCGAN), conditional or not.
+- `tfgan.hooks`: extension points of the training step (penalties, augmentation, EMA).
+- `tfgan.data`: tf.data pipelines from tfds, folders, .npz, idx files and 2D mixtures.
+- `tfgan.callbacks`: TensorBoard logging and checkpoints.
+- `tfgan.config` and `tfgan.fit`: the YAML config and the command line.
+
+Importing `tfgan` is cheap: submodules load on first use, so that the CLI can
+reject a bad config before TensorFlow starts.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {"GAN": ("tfgan.gan", "GAN"), "Hook": ("tfgan.hooks", "Hook")}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'tfgan' has no attribute {name!r}")

@@ -1,0 +1,226 @@
+"""The GAN: one `keras.Model` that trains a generator against a discriminator.
+
+`train_step` is Algorithm 1 of Goodfellow et al. (2014):
+
+1. For `d_steps` iterations: take a real minibatch and a minibatch of G(z), and
+   update D on the discriminator loss, with G fixed.
+2. Take fresh z and update G on the generator loss through the *updated* D,
+   with D fixed.
+3. Let the hooks act (EMA of G, schedules, ...), and count the step.
+
+Every variant (conditional, DCGAN, WGAN-GP, progressive growing, StyleGAN, ...)
+is this algorithm with other networks, another loss and hooks: a regulariser
+adds a penalty through `Hook.discriminator_penalty`, augmentation goes through
+`Hook.augment`, EMA through `Hook.after_generator_step`.
+
+Randomness is stateless: z for step `s` is drawn from a seed made of
+(`seed`, `s`), so a resumed run draws exactly the noise the uninterrupted run
+would have, and the step counter is the whole RNG state.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfgan import losses as losses_lib
+from tfgan.hooks import Hook
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained by the two-phase update.
+
+    Args:
+        generator: a `keras.Model` called as `generator(z, labels, training=...)`,
+            with attributes `latent_dim`, `num_classes` and `sample_shape`.
+        discriminator: a `keras.Model` called as `discriminator(x, labels, training=...)`
+            that returns logits.
+        d_steps: discriminator updates per generator update. Each one sees its own
+            real minibatch, so a batch fed to `fit` holds `d_steps` minibatches.
+        seed: seeds the latent noise, together with the step counter.
+        hooks: `tfgan.hooks.Hook`s that add penalties, augment or act after a step.
+    """
+
+    def __init__(self, generator, discriminator, d_steps=1, seed=0, hooks=(), **kwargs):
+        super().__init__(**kwargs)
+        if int(d_steps) < 1:
+            raise ValueError(f"Received an invalid value for `d_steps`, expected an integer >= 1. Received: d_steps={d_steps}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.d_steps = int(d_steps)
+        self.seed = int(seed)
+        self.hooks = list(hooks)
+        self.latent_dim = generator.latent_dim
+        self.num_classes = generator.num_classes
+        self.step = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="step",
+        )
+        self._build_networks()
+
+    def _build_networks(self):
+        # Creating the weights now lets `compile` build the optimizers up front,
+        # which MirroredStrategy in Keras 3 requires, and lets a checkpoint be
+        # restored before the first step.
+        z = tf.zeros([1, self.latent_dim])
+        labels = tf.zeros([1], tf.int32) if self.num_classes else None
+        self.discriminator(self.generator(z, labels, training=False), labels, training=False)
+
+    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.loss_fn = losses_lib.get(loss)
+        if label_smoothing and not self.loss_fn.smoothable:
+            raise ValueError(
+                f"label_smoothing applies to the cross-entropy and least-squares losses, not "
+                f"{self.loss_fn.name!r}. Received: label_smoothing={label_smoothing}"
+            )
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"Received an invalid value for `label_smoothing`, expected 0 <= s < 1. Received: label_smoothing={label_smoothing}")
+        self.label_smoothing = float(label_smoothing)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_fake_after")
+        }
+
+    @property
+    def metrics(self):
+        # Listed here so that `fit` resets them at the start of every epoch.
+        return list(getattr(self, "trackers", {}).values())
+
+    def call(self, z, labels=None, training=False):
+        return self.generator(z, labels, training=training)
+
+    # --- Sampling ---
+
+    def latent_noise(self, batch_size, phase):
+        """z for this replica's share of the global batch at this step and phase.
+
+        The global batch of z is drawn from (seed, step, phase) and sliced, so the
+        same global batch gets the same z whatever the number of replicas.
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context else 1
+        replica = context.replica_id_in_sync_group if context else 0
+        counter = tf.cast(self.step, tf.int64) * (self.d_steps + 1) + phase
+        seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
+        z = tf.random.stateless_normal([batch_size * replicas, self.latent_dim], seed=seed)
+        return z[replica * batch_size : (replica + 1) * batch_size]
+
+    def generate(self, num, labels=None, seed=0, training=False):
+        """`num` samples from fixed noise (the same `seed` gives the same z)."""
+        z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
+        if self.num_classes and labels is None:
+            labels = tf.range(num) % self.num_classes
+        return self.generator(z, labels, training=training)
+
+    # --- Training ---
+
+    def train_step(self, data):
+        images, labels = _unpack(data, self.num_classes)
+        real_batches = _split(images, self.d_steps)
+        label_batches = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
+        for i in range(self.d_steps):
+            self._train_discriminator(real_batches[i], label_batches[i], phase=i)
+        self._train_generator(label_batches[-1], batch_size=tf.shape(real_batches[-1])[0])
+        for hook in self.hooks:
+            hook.after_generator_step(self)
+        self.step.assign_add(1)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def _train_discriminator(self, real, labels, phase):
+        batch_size = tf.shape(real)[0]
+        fake = self.generator(self.latent_noise(batch_size, phase), labels, training=True)
+        self._check_shapes(real, fake)
+        real_in, fake_in = self._augment(real), self._augment(fake)
+        with tf.GradientTape() as tape:
+            real_logits = tf.cast(self.discriminator(real_in, labels, training=True), tf.float32)
+            fake_logits = tf.cast(self.discriminator(fake_in, labels, training=True), tf.float32)
+            per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+            for hook in self.hooks:
+                per_example += hook.discriminator_penalty(self, real_in, fake_in, labels)
+            loss = _average(per_example)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.trackers["d_loss"].update_state(per_example)
+        self.trackers["d_real"].update_state(self.loss_fn.d_output(real_logits))
+        self.trackers["d_fake"].update_state(self.loss_fn.d_output(fake_logits))
+
+    def _train_generator(self, labels, batch_size):
+        z = self.latent_noise(batch_size, phase=self.d_steps)
+        with tf.GradientTape() as tape:
+            fake = self._augment(self.generator(z, labels, training=True))
+            fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
+            per_example = self.loss_fn.generator_loss(fake_logits)
+            for hook in self.hooks:
+                per_example += hook.generator_penalty(self, fake, labels)
+            loss = _average(per_example)
+        grads = tape.gradient(loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.trackers["g_loss"].update_state(per_example)
+        self.trackers["d_fake_after"].update_state(self.loss_fn.d_output(fake_logits))
+
+    def _augment(self, images):
+        for hook in self.hooks:
+            images = hook.augment(self, images)
+        return images
+
+    def _check_shapes(self, real, fake):
+        real_shape, fake_shape = tuple(real.shape[1:]), tuple(fake.shape[1:])
+        if None not in real_shape and real_shape != fake_shape:
+            raise ValueError(
+                f"The generator makes samples of shape {fake_shape} but the data has shape "
+                f"{real_shape}. Build the networks for the data's shape."
+            )
+
+    # --- Serialization ---
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "d_steps": self.d_steps,
+            "seed": self.seed,
+            "hooks": [keras.saving.serialize_keras_object(h) for h in self.hooks],
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        config["hooks"] = [keras.saving.deserialize_keras_object(h) for h in config.get("hooks", [])]
+        return cls(**config)
+
+
+def _unpack(data, num_classes):
+    images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    if num_classes and labels is None:
+        raise ValueError(
+            f"The GAN is conditional on {num_classes} classes but the data has no labels. "
+            f"Feed (images, labels) batches."
+        )
+    return images, (labels if num_classes else None)
+
+
+def _split(batch, parts):
+    if parts == 1:
+        return [batch]
+    size = batch.shape[0]
+    if size is not None and size % parts:
+        raise ValueError(
+            f"With d_steps={parts} each batch holds {parts} real minibatches, so its size must "
+            f"be divisible by {parts}. Received a batch of {size}."
+        )
+    return tf.split(batch, parts)
+
+
+def _average(per_example):
+    """Mean over the *global* batch: per-replica sums add up to the true mean."""
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    global_batch = tf.shape(per_example)[0] * replicas
+    return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
