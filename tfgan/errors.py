@@ -11,3 +11,11 @@ class UserError(Exception):
 
 class ConfigError(UserError, ValueError):
     """A config key with a wrong type or an impossible value."""
+
+
+class Interrupted(Exception):
+    """Training was stopped by Ctrl-C after a checkpoint was saved."""
+
+    def __init__(self, step, path):
+        super().__init__(f"interrupted at step {step}; saved {path}. Continue with --resume.")
+        self.step, self.path = step, path

@@ -1,0 +1,71 @@
+"""Checkpoints: G, D, both optimizers and the step counter, via `tf.train.Checkpoint`.
+
+The step is also the whole RNG state (z and the data order are drawn from
+(seed, step)), so restoring it makes a resumed run continue bit for bit.
+
+Writes are atomic: TensorFlow writes the data under a temporary name and renames
+it, and `CheckpointManager` then replaces the `checkpoint` index file with an
+atomic rename, so a process killed mid-save leaves the previous checkpoint as
+the latest. The last `keep` checkpoints are kept.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfgan.errors import UserError
+
+
+class Checkpoints:
+    """The checkpoints of one GAN in one directory."""
+
+    def __init__(self, gan, directory, keep=3):
+        self.gan = gan
+        self.checkpoint = tf.train.Checkpoint(
+            generator=gan.generator,
+            discriminator=gan.discriminator,
+            d_optimizer=gan.d_optimizer,
+            g_optimizer=gan.g_optimizer,
+            step=gan.step,
+        )
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=keep, checkpoint_name="ckpt")
+
+    @property
+    def latest(self):
+        return self.manager.latest_checkpoint
+
+    def save(self):
+        """Saves at the current step (a no-op if that step is saved already)."""
+        step = int(self.gan.step.numpy())
+        if self.latest and self.latest.endswith(f"ckpt-{step}"):
+            return self.latest
+        return self.manager.save(checkpoint_number=step)
+
+    def restore_latest(self):
+        """Restores the newest checkpoint; returns its step, or None if there is none."""
+        path = self.latest
+        if path is None:
+            return None
+        try:
+            status = self.checkpoint.read(path)
+            status.assert_existing_objects_matched()
+            status.assert_consumed()
+        except (tf.errors.OpError, ValueError, AssertionError) as e:
+            message = " ".join(str(e).split())[:300]
+            raise UserError(
+                f"checkpoint {path} cannot be restored into this model (corrupt, or written by a "
+                f"different config): {message}. It was left untouched; start a new run_dir to train afresh."
+            ) from None
+        return int(self.gan.step.numpy())
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Saves every `every` steps, at the end of an epoch (`every` is a multiple of it)."""
+
+    def __init__(self, checkpoints, every):
+        super().__init__()
+        self.checkpoints = checkpoints
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if int(self.checkpoints.gan.step.numpy()) % self.every == 0:
+            self.checkpoints.save()

@@ -1,0 +1,91 @@
+"""TensorBoard logging at the GAN's own step counter.
+
+Keras' `TensorBoard` callback counts batches from zero in every `fit` call, so a
+resumed run would draw its curve over the old one. This callback writes at
+`gan.step` instead, with `tf.summary`:
+
+- scalars, at the end of every epoch (one epoch = `log.every` steps): the
+  epoch means of the GAN's metrics, both learning rates, and steps/s;
+- a grid of samples from a fixed z every `images_every` steps (for a
+  conditional GAN one row per class; for 2D data a scatter plot over the real
+  points), also written as PNG files beside the events;
+- the resolved config, as text, once.
+"""
+
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan import visualize
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    def __init__(self, log_dir, config_yaml, images_every, num_images=64, real_points=None, centres=None, seed=0):
+        super().__init__()
+        self.log_dir = log_dir
+        self.config_yaml = config_yaml
+        self.images_every = images_every
+        self.num_images = num_images
+        self.real_points = real_points  # 2D data: the real sample to plot under the fakes
+        self.centres = centres
+        self.seed = seed
+        self.writer = None
+        self.samples_dir = os.path.join(log_dir, "samples")
+
+    def _step(self):
+        return int(self.model.step.numpy())
+
+    def on_train_begin(self, logs=None):
+        if self.writer is None:
+            self.writer = tf.summary.create_file_writer(self.log_dir)
+            with self.writer.as_default(step=self._step()):
+                tf.summary.text("config", f"```\n{self.config_yaml}\n```")
+        self._epoch_start = (time.perf_counter(), self._step())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = (time.perf_counter(), self._step())
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = self._step()
+        seconds, start_step = time.perf_counter() - self._epoch_start[0], self._epoch_start[1]
+        with self.writer.as_default(step=step):
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(name, float(value))
+            tf.summary.scalar("learning_rate/discriminator", _learning_rate(self.model.d_optimizer))
+            tf.summary.scalar("learning_rate/generator", _learning_rate(self.model.g_optimizer))
+            if seconds > 0:
+                tf.summary.scalar("steps_per_second", (step - start_step) / seconds)
+        if step % self.images_every == 0:
+            self.log_samples(step)
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()
+
+    def log_samples(self, step):
+        pixels = self.sample_picture()
+        with self.writer.as_default(step=step):
+            tf.summary.image("samples", pixels[None])
+        self.writer.flush()
+        os.makedirs(self.samples_dir, exist_ok=True)
+        visualize.write_png(os.path.join(self.samples_dir, f"step_{step:08d}.png"), pixels)
+
+    def sample_picture(self):
+        gan = self.model
+        if self.real_points is not None:
+            samples = gan.generate(len(self.real_points), seed=self.seed).numpy()
+            return visualize.scatter_plot(samples, self.real_points, self.centres)
+        if gan.num_classes:
+            per_class = max(1, self.num_images // gan.num_classes)
+            labels = np.repeat(np.arange(gan.num_classes), per_class)
+            images = gan.generate(len(labels), labels=labels, seed=self.seed)
+            return visualize.image_grid(images.numpy(), rows=gan.num_classes)
+        images = gan.generate(self.num_images, seed=self.seed).numpy()
+        return visualize.image_grid(images, rows=int(np.ceil(np.sqrt(self.num_images))))
+
+
+def _learning_rate(optimizer):
+    rate = optimizer.learning_rate
+    return float(rate(optimizer.iterations) if callable(rate) else rate)

@@ -1,0 +1,266 @@
+"""The run config: YAML -> typed, validated dataclasses.
+
+Config flows one way: YAML file -> `--set` overrides -> `Config` (types checked,
+values validated) -> saved as `config.yaml` in the run directory. Nothing
+downstream reads a raw dict. This module imports no TensorFlow, so a bad config
+is rejected in a fraction of a second.
+"""
+
+import dataclasses
+import typing
+from typing import Literal, Optional
+
+import yaml
+
+from tfgan.errors import ConfigError
+
+DATA_SOURCES = ("ring", "grid", "tfds", "folder", "npz", "idx")
+
+
+@dataclasses.dataclass
+class DataConfig:
+    source: Literal[DATA_SOURCES] = "ring"  # where examples come from
+    name: Optional[str] = None  # tfds: the dataset name (mnist, cifar10, celeb_a, ...)
+    split: str = "train"  # tfds: the split to train on
+    tfds_data_dir: Optional[str] = None  # tfds: where prepared datasets live (default ~/tensorflow_datasets)
+    path: Optional[str] = None  # folder: the image folder; npz: the file; idx: the images file
+    labels_path: Optional[str] = None  # idx: the labels file (needed for conditional models)
+    image_key: str = "x"  # npz: the array of images
+    label_key: str = "y"  # npz: the array of labels
+    resolution: Optional[int] = None  # images are centre-cropped and resized to this square size
+    channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
+    limit: Optional[int] = None  # use only the first N examples
+    num_examples: int = 100_000  # ring/grid: how many points to draw
+
+    def validate(self):
+        _positive(self, "data", "resolution", "limit", "num_examples")
+        if self.channels not in (None, 1, 3):
+            _fail("data.channels", "1 or 3", self.channels)
+        if self.source == "tfds" and not self.name:
+            _fail("data.name", "a tensorflow-datasets name (e.g. mnist) for source 'tfds'", self.name)
+        if self.source in ("folder", "npz", "idx") and not self.path:
+            _fail("data.path", f"a path for source '{self.source}'", self.path)
+        if self.source == "folder" and not self.resolution:
+            _fail("data.resolution", "a size for source 'folder' (its images may differ in size)", self.resolution)
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    network: Literal["mlp", "dcgan"] = "mlp"  # the G/D architecture
+    latent_dim: int = 100  # size of z
+    conditional: bool = False  # condition G and D on class labels (cGAN)
+    g_hidden: list[int] = dataclasses.field(default_factory=lambda: [256, 512, 1024])  # mlp: G's hidden layers
+    d_hidden: list[int] = dataclasses.field(default_factory=lambda: [1024, 512, 256])  # mlp: D's hidden layers
+    activation: str = "relu"  # mlp: hidden activation (any Keras activation name)
+    filters: int = 64  # dcgan: D's first conv width; G mirrors it
+    label_encoding: Literal["embedding", "one_hot"] = "embedding"  # cGAN: how G reads labels
+    d_conditioning: Literal["concat", "projection"] = "concat"  # cGAN: how D reads labels
+
+    def validate(self):
+        _positive(self, "model", "latent_dim", "filters")
+        for key in ("g_hidden", "d_hidden"):
+            units = getattr(self, key)
+            if not units or any(u <= 0 for u in units):
+                _fail(f"model.{key}", "a non-empty list of positive integers", units)
+
+
+@dataclasses.dataclass
+class LossConfig:
+    name: Literal["minimax", "non_saturating", "least_squares", "wasserstein", "hinge"] = "non_saturating"
+    label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+
+    def validate(self):
+        if not 0.0 <= self.label_smoothing < 1.0:
+            _fail("loss.label_smoothing", "a number in [0, 1)", self.label_smoothing)
+        if self.label_smoothing and self.name in ("wasserstein", "hinge"):
+            _fail("loss.label_smoothing", f"0 for the {self.name} loss, which has no labels", self.label_smoothing)
+
+
+@dataclasses.dataclass
+class OptimizerConfig:
+    name: Literal["adam", "adamw", "rmsprop", "sgd"] = "adam"
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5  # adam/adamw; 0.5 as in DCGAN
+    beta_2: float = 0.999  # adam/adamw
+
+    def validate(self, prefix):
+        if self.learning_rate <= 0:
+            _fail(f"{prefix}.learning_rate", "a positive number", self.learning_rate)
+        for key in ("beta_1", "beta_2"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                _fail(f"{prefix}.{key}", "a number in [0, 1)", getattr(self, key))
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 10_000  # generator updates in all
+    batch_size: int = 64  # examples per D minibatch (global, over all replicas)
+    d_steps: int = 1  # D updates per G update, each on its own real minibatch
+    d_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    g_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    jit_compile: bool = False  # XLA; faster for MLPs, slower for DCGAN on CPU
+    steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
+
+    def validate(self):
+        _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
+        self.d_optimizer.validate("train.d_optimizer")
+        self.g_optimizer.validate("train.g_optimizer")
+
+
+@dataclasses.dataclass
+class LogConfig:
+    every: int = 100  # steps per Keras epoch: scalars are averaged over it and logged
+    images_every: int = 1000  # steps between sample grids (a multiple of log.every)
+    num_images: int = 64  # samples in a grid (cGAN: rounded to whole rows of classes)
+    verbose: Literal[0, 1, 2] = 2  # Keras fit verbosity: 2 prints one line per epoch
+
+    def validate(self):
+        _positive(self, "log", "every", "images_every", "num_images")
+        _multiple("log.images_every", self.images_every, self.every)
+
+
+@dataclasses.dataclass
+class CheckpointConfig:
+    every: int = 1000  # steps between checkpoints (a multiple of log.every)
+    keep: int = 3  # how many recent checkpoints to keep
+
+    def validate(self, log):
+        _positive(self, "checkpoint", "every", "keep")
+        _multiple("checkpoint.every", self.every, log.every)
+
+
+@dataclasses.dataclass
+class Config:
+    name: str = "run"  # names the run; the default run_dir is runs/<name>
+    seed: int = 0  # seeds weights, noise and data order
+    run_dir: Optional[str] = None  # where checkpoints, events and config.yaml go
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    log: LogConfig = dataclasses.field(default_factory=LogConfig)
+    checkpoint: CheckpointConfig = dataclasses.field(default_factory=CheckpointConfig)
+
+    def validate(self):
+        if not self.name or "/" in self.name:
+            _fail("name", "a non-empty name without '/'", self.name)
+        if self.run_dir is None:
+            self.run_dir = f"runs/{self.name}"
+        self.data.validate()
+        self.model.validate()
+        self.loss.validate()
+        self.train.validate()
+        self.log.validate()
+        self.checkpoint.validate(self.log)
+        if self.model.conditional and self.data.source in ("ring", "grid"):
+            _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_yaml(self):
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+# --- Loading ---
+
+
+def load(path, overrides=()):
+    """Reads a YAML config, applies `key=value` overrides, and validates it."""
+    try:
+        with open(path) as f:
+            raw = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of config keys, got a {type(raw).__name__}")
+    for item in overrides:
+        _apply_override(raw, item)
+    return from_dict(raw)
+
+
+def from_dict(raw):
+    return _build(Config, raw, "").validate()
+
+
+def _apply_override(raw, item):
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--set expects key=value (e.g. train.steps=2000), got {item!r}")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {key}: {part} is not a section")
+    node[parts[-1]] = value
+
+
+def _build(cls, raw, prefix):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown config key {prefix}{unknown[0]}; expected one of: {', '.join(names)}"
+        )
+    return cls(**{k: _coerce(v, hints[k], prefix + k) for k, v in raw.items()})
+
+
+def _coerce(value, hint, key):
+    """Checks `value` against the type hint `hint`, converting int -> float."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".")
+    if origin is typing.Union:  # Optional[X]
+        if value is None:
+            return None
+        return _coerce(value, args[0], key)
+    if origin is Literal:
+        choices = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+        if value not in choices:
+            _fail(key, "one of " + ", ".join(repr(c) for c in choices), value)
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            _fail(key, f"a list of {args[0].__name__}", value)
+        return [_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        try:  # YAML 1.1 reads 2e-4 (no dot) as a string; take it as the number meant
+            return float(value)
+        except ValueError:
+            pass
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint in (str, bool) and isinstance(value, hint):
+        return value
+    _fail(key, {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[hint], value)
+
+
+def _fail(key, expected, value):
+    raise ConfigError(f"{key}: expected {expected}, got {value!r}")
+
+
+def _positive(section, prefix, *keys):
+    for key in keys:
+        value = getattr(section, key)
+        if value is not None and value <= 0:
+            _fail(f"{prefix}.{key}", "a positive integer", value)
+
+
+def _multiple(key, value, of):
+    if value % of:
+        _fail(key, f"a multiple of log.every ({of})", value)

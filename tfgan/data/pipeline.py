@@ -1,0 +1,77 @@
+"""The tf.data pipeline: in-memory examples -> shuffled, scaled, batched, prefetched.
+
+The order of examples is a pure function of (seed, step): epoch `e` visits the
+examples in the permutation drawn from seed (seed, e), and step `s` takes the
+next `examples_per_step` indices of that endless stream. A run resumed at step
+`s` therefore sees exactly the batches the uninterrupted run would have seen,
+without checkpointing a shuffle buffer. Only int64 indices are skipped, so
+resuming costs at most one epoch of index arithmetic.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan.errors import UserError
+
+
+def preprocess_image(image, resolution=None, channels=None):
+    """uint8 [H, W, C] -> uint8 [resolution, resolution, channels], centre-cropped."""
+    if channels == 3 and image.shape[-1] == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    elif channels == 1 and image.shape[-1] == 3:
+        image = tf.cast(tf.round(tf.image.rgb_to_grayscale(tf.cast(image, tf.float32))), tf.uint8)
+    if resolution:
+        side = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
+        image = tf.image.resize_with_crop_or_pad(image, side, side)
+        image = tf.image.resize(image, [resolution, resolution], method="area", antialias=True)
+        image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+    return image
+
+
+def preprocess_images(images, resolution=None, channels=None):
+    """The same on a NumPy batch [N, H, W, C]; a no-op where nothing changes."""
+    same_size = not resolution or images.shape[1:3] == (resolution, resolution)
+    same_channels = not channels or images.shape[-1] == channels
+    if same_size and same_channels:
+        return images
+    dataset = tf.data.Dataset.from_tensor_slices(images).map(
+        lambda x: preprocess_image(x, resolution, channels), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    return np.concatenate([batch.numpy() for batch in dataset.batch(1024)])
+
+
+def scale(samples):
+    """uint8 pixels -> float32 in [-1, 1]; other samples (2D points) pass as float32."""
+    if samples.dtype == tf.uint8:
+        return tf.cast(samples, tf.float32) / 127.5 - 1.0
+    return tf.cast(samples, tf.float32)
+
+
+def make_dataset(samples, labels, examples_per_step, seed, start_step=0):
+    """An endless dataset of `(samples, labels)` or `samples` batches, starting at `start_step`."""
+    num = len(samples)
+    if num < examples_per_step:
+        raise UserError(
+            f"the data has {num} examples but one step needs {examples_per_step} "
+            f"(train.batch_size x train.d_steps); lower the batch size or add data"
+        )
+    samples_t = tf.constant(samples)
+    labels_t = None if labels is None else tf.constant(labels, tf.int32)
+
+    def epoch_order(epoch):
+        keys = tf.random.stateless_uniform([num], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
+
+    def gather(indices):
+        x = scale(tf.gather(samples_t, indices))
+        return x if labels_t is None else (x, tf.gather(labels_t, indices))
+
+    first = start_step * examples_per_step
+    return (
+        tf.data.Dataset.range(first // num, np.iinfo(np.int64).max)
+        .flat_map(epoch_order)
+        .skip(first % num)
+        .batch(examples_per_step, drop_remainder=True)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )

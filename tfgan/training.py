@@ -1,0 +1,172 @@
+"""A training run, assembled from a `Config`.
+
+1. Load the examples the config names (data shapes and class count come from them).
+2. Build G and D for those shapes, and the GAN around them; compile it.
+3. Restore the latest checkpoint if resuming; write the resolved config.
+4. `fit` in epochs of `log.every` steps, with the TensorBoard and checkpoint
+   callbacks, until `train.steps`. Ctrl-C saves a checkpoint before exiting.
+"""
+
+import os
+
+import keras
+import yaml
+
+from tfgan import callbacks, data, networks
+from tfgan.config import Config
+from tfgan.errors import Interrupted, UserError
+from tfgan.gan import GAN
+
+# Keys that may change between a run and its resumption: how long and how
+# verbosely to train, not what is trained.
+RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "run_dir")
+
+
+def build_networks(config: Config, examples: data.Examples):
+    """G and D for the config's architecture and the data's shape and classes."""
+    model, shape, classes = config.model, examples.sample_shape, examples.num_classes
+    generator_cls, discriminator_cls = networks.get(model.network)
+    if model.network == "dcgan":
+        if not examples.is_images:
+            raise UserError(
+                f"model.network dcgan needs images, but data.source {config.data.source!r} gives "
+                f"points of shape {shape}; use model.network=mlp"
+            )
+        try:
+            generator = generator_cls(shape, model.latent_dim, model.filters, classes, model.label_encoding, name="generator")
+            discriminator = discriminator_cls(shape, model.filters, classes, conditioning_mode=model.d_conditioning, name="discriminator")
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        return generator, discriminator
+    generator = generator_cls(
+        shape, model.latent_dim, model.g_hidden, model.activation,
+        output_activation="tanh" if examples.is_images else "linear",
+        num_classes=classes, label_encoding=model.label_encoding, name="generator",
+    )
+    discriminator = discriminator_cls(
+        shape, model.d_hidden, model.activation, classes,
+        conditioning_mode=model.d_conditioning, name="discriminator",
+    )
+    return generator, discriminator
+
+
+def make_optimizer(optimizer):
+    kwargs = {"learning_rate": optimizer.learning_rate}
+    if optimizer.name in ("adam", "adamw"):
+        kwargs.update(beta_1=optimizer.beta_1, beta_2=optimizer.beta_2)
+    return keras.optimizers.get({"class_name": optimizer.name, "config": kwargs})
+
+
+def build_gan(config: Config, examples: data.Examples):
+    keras.utils.set_random_seed(config.seed)  # the networks' initial weights
+    generator, discriminator = build_networks(config, examples)
+    gan = GAN(generator, discriminator, d_steps=config.train.d_steps, seed=config.seed, name="gan")
+    gan.compile(
+        d_optimizer=make_optimizer(config.train.d_optimizer),
+        g_optimizer=make_optimizer(config.train.g_optimizer),
+        loss=config.loss.name,
+        label_smoothing=config.loss.label_smoothing,
+        jit_compile=config.train.jit_compile,
+        steps_per_execution=config.train.steps_per_execution,
+    )
+    return gan
+
+
+def epoch_plan(start, total, every):
+    """`fit` calls as (initial_epoch, epochs, steps_per_epoch) that take the step
+    counter from `start` to `total` with epochs ending on multiples of `every`."""
+    plan, step = [], start
+    if step % every and step < total:
+        length = min(every - step % every, total - step)
+        plan.append((step // every, step // every + 1, length))
+        step += length
+    if total - step >= every:
+        full = (total - step) // every
+        plan.append((step // every, step // every + full, every))
+        step += full * every
+    if step < total:
+        plan.append((step // every, step // every + 1, total - step))
+    return plan
+
+
+def _check_resumable(config, run_dir):
+    path = os.path.join(run_dir, "config.yaml")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        saved = _flatten(yaml.safe_load(f))
+    current = _flatten(config.to_dict())
+    changed = sorted(
+        k for k in set(saved) | set(current)
+        if saved.get(k) != current.get(k) and not k.startswith(RESUMABLE_CHANGES)
+    )
+    if changed:
+        details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:3])
+        raise UserError(
+            f"--resume with a config that changes what is trained ({details}); only "
+            f"train.steps, log.* and checkpoint.* may change. Use the run's own config.yaml"
+        )
+
+
+def _flatten(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _write_config(config, run_dir):
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, "config.yaml")
+    with open(path + ".tmp", "w") as f:
+        f.write(config.to_yaml())
+    os.replace(path + ".tmp", path)
+
+
+def train(config: Config, resume=False):
+    """Trains the run `config` describes; returns the GAN."""
+    run_dir = config.run_dir
+    checkpoint_dir = os.path.join(run_dir, "checkpoints")
+    has_run = os.path.exists(os.path.join(checkpoint_dir, "checkpoint"))
+    if has_run and not resume:
+        raise UserError(
+            f"{run_dir} already holds a run; pass --resume to continue it, or choose "
+            f"another directory with --set run_dir=..."
+        )
+    if resume and not has_run:
+        raise UserError(f"nothing to resume: {checkpoint_dir} has no checkpoint")
+    if resume:
+        _check_resumable(config, run_dir)
+
+    examples = data.load(config.data, config.model.conditional, config.seed)
+    gan = build_gan(config, examples)
+    checkpoints = callbacks.Checkpoints(gan, checkpoint_dir, config.checkpoint.keep)
+    if resume:
+        checkpoints.restore_latest()
+    _write_config(config, run_dir)
+
+    real_points = None if examples.is_images else examples.samples[:2500]
+    centres = data.mixtures.centres(config.data.source) if config.data.source in ("ring", "grid") else None
+    logger = callbacks.TensorBoardLogger(
+        os.path.join(run_dir, "tensorboard"), config.to_yaml(), config.log.images_every,
+        config.log.num_images, real_points, centres, seed=config.seed,
+    )
+    fit_callbacks = [logger, callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
+    examples_per_step = config.train.batch_size * config.train.d_steps
+    start = int(gan.step.numpy())
+    try:
+        for initial_epoch, epochs, steps_per_epoch in epoch_plan(start, config.train.steps, config.log.every):
+            dataset = examples.dataset(examples_per_step, config.seed, start_step=int(gan.step.numpy()))
+            gan.fit(
+                dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                callbacks=fit_callbacks, verbose=config.log.verbose,
+            )
+    except KeyboardInterrupt:
+        raise Interrupted(int(gan.step.numpy()), checkpoints.save()) from None
+    checkpoints.save()
+    if int(gan.step.numpy()) % config.log.images_every:
+        logger.log_samples(int(gan.step.numpy()))  # the final samples, always
+    return gan
