@@ -162,7 +162,7 @@ def train(config: Config, resume=False):
             dataset = examples.dataset(examples_per_step, config.seed, start_step=int(gan.step.numpy()))
             gan.fit(
                 dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                callbacks=fit_callbacks, verbose=config.log.verbose,
+                callbacks=fit_callbacks, verbose=config.log.verbose, shuffle=False,  # the order is seeded already
             )
     except KeyboardInterrupt:
         raise Interrupted(int(gan.step.numpy()), checkpoints.save()) from None

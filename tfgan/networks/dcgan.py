@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from tfgan.networks import conditioning
+from tfgan.networks.base import Discriminator, Generator
 
 _MIN_BASE = 4  # the smallest feature map: G's projection and D's last conv
 
@@ -61,7 +62,7 @@ def _batch_norm(name):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class DCGANGenerator(keras.Model):
+class DCGANGenerator(Generator):
     """z [B, latent_dim] (+ labels [B]) -> images [B, H, W, C] in [-1, 1]."""
 
     def __init__(
@@ -131,7 +132,7 @@ class DCGANGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class DCGANDiscriminator(keras.Model):
+class DCGANDiscriminator(Discriminator):
     """images [B, H, W, C] (+ labels [B]) -> logits [B, 1]."""
 
     def __init__(

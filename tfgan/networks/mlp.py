@@ -11,10 +11,11 @@ import keras
 from keras import ops
 
 from tfgan.networks import conditioning
+from tfgan.networks.base import Discriminator, Generator
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class MLPGenerator(keras.Model):
+class MLPGenerator(Generator):
     """z [B, latent_dim] (+ labels [B]) -> samples [B, *sample_shape]."""
 
     def __init__(
@@ -71,7 +72,7 @@ class MLPGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class MLPDiscriminator(keras.Model):
+class MLPDiscriminator(Discriminator):
     """samples [B, *sample_shape] (+ labels [B]) -> logits [B, 1]."""
 
     def __init__(

@@ -1,0 +1,82 @@
+import pytest
+
+from tfgan import config
+from tfgan.errors import ConfigError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_shipped_configs_load_and_name_their_runs():
+    import glob
+    import os
+
+    paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "configs", "*.yaml")))
+    names = {os.path.basename(p)[:-5] for p in paths}
+    assert {"ring", "grid", "gan_mnist", "dcgan_mnist", "cgan_mnist", "dcgan_cifar10", "dcgan_celeba64"} <= names
+    for path in paths:
+        c = config.load(path)
+        assert c.run_dir == f"runs/{c.name}"
+
+
+def test_set_overrides_any_value_with_yaml_typing(tmp_path):
+    path = write(tmp_path, "name: x\ntrain: {steps: 10}\n")
+    c = config.load(path, ["train.steps=2000", "data.source=idx", "data.path=/d/img.gz", "model.g_hidden=[8, 8]", "loss.label_smoothing=0.1"])
+    assert (c.train.steps, c.data.source, c.data.path, c.model.g_hidden, c.loss.label_smoothing) == (2000, "idx", "/d/img.gz", [8, 8], 0.1)
+
+
+def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
+    # PyYAML (YAML 1.1) reads 2e-4 as a string.
+    c = config.load(write(tmp_path, "train: {d_optimizer: {learning_rate: 2e-4}}\n"))
+    assert c.train.d_optimizer.learning_rate == pytest.approx(2e-4)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("trian: {steps: 5}\n", "unknown config key trian; expected one of: name, seed"),
+        ("train: {stpes: 5}\n", "unknown config key train.stpes; expected one of: steps, batch_size"),
+        ("train: {steps: many}\n", "train.steps: expected an integer, got 'many'"),
+        ("train: {steps: 0}\n", "train.steps: expected a positive integer, got 0"),
+        ("train: {batch_size: 6.5}\n", "train.batch_size: expected an integer, got 6.5"),
+        ("loss: {name: wgan}\n", "loss.name: expected one of 'minimax', 'non_saturating'"),
+        ("loss: {label_smoothing: 1.5}\n", r"loss.label_smoothing: expected a number in \[0, 1\), got 1.5"),
+        ("loss: {name: hinge, label_smoothing: 0.1}\n", "loss.label_smoothing: expected 0 for the hinge loss"),
+        ("data: {source: tfds}\n", "data.name: expected a tensorflow-datasets name"),
+        ("data: {source: idx}\n", "data.path: expected a path for source 'idx'"),
+        ("data: {channels: 2}\n", "data.channels: expected 1 or 3, got 2"),
+        ("model: {g_hidden: [8, -1]}\n", r"model.g_hidden: expected a non-empty list of positive integers, got \[8, -1\]"),
+        ("model: {conditional: yes please}\n", "model.conditional: expected true or false"),
+        ("model: {conditional: true}\n", "model.conditional: expected false for the unlabelled source 'ring'"),
+        ("log: {every: 100, images_every: 150}\n", r"log.images_every: expected a multiple of log.every \(100\), got 150"),
+        ("checkpoint: {every: 50}\n", r"checkpoint.every: expected a multiple of log.every \(100\), got 50"),
+        ("train: {d_optimizer: {beta_1: 1.0}}\n", r"train.d_optimizer.beta_1: expected a number in \[0, 1\)"),
+        ("- just\n- a list\n", "must hold a mapping of config keys, got a list"),
+        ("train: [1, 2]\n", "train: expected a mapping of keys"),
+    ],
+)
+def test_bad_configs_name_the_key_and_what_was_expected(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        config.load(write(tmp_path, text))
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    text = "name: !!python/object/apply:os.system ['echo pwned']\n"
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        config.load(write(tmp_path, text))
+
+
+def test_bad_set_syntax_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="--set expects key=value"):
+        config.load(write(tmp_path, "{}"), ["train.steps"])
+    with pytest.raises(ConfigError, match="config file not found: nope.yaml"):
+        config.load("nope.yaml")
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path):
+    c = config.load(write(tmp_path, "name: abc\nmodel: {network: dcgan}\ndata: {source: npz, path: x.npz}\n"))
+    again = config.load(write(tmp_path, c.to_yaml()))
+    assert again == c

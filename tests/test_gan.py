@@ -1,0 +1,127 @@
+"""The training algorithm itself: the two-phase update, metrics, seeding, serialization."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import GAN, Hook, losses
+from tfgan.networks import MLPDiscriminator, MLPGenerator
+
+
+def tiny_gan(d_steps=1, hooks=(), seed=0, conditional=False, lr=0.1):
+    keras.utils.set_random_seed(1)
+    classes = 3 if conditional else 0
+    generator = MLPGenerator((2,), latent_dim=2, hidden_units=(4,), output_activation="linear", num_classes=classes)
+    discriminator = MLPDiscriminator((2,), hidden_units=(4,), num_classes=classes)
+    gan = GAN(generator, discriminator, d_steps=d_steps, seed=seed, hooks=hooks)
+    gan.compile(keras.optimizers.SGD(lr), keras.optimizers.SGD(lr), loss="non_saturating")
+    return gan
+
+
+def test_train_step_updates_d_first_then_g_through_the_updated_d():
+    gan = tiny_gan()
+    real = tf.random.stateless_normal([8, 2], seed=[3, 4])
+    d_before = [v.numpy() for v in gan.discriminator.trainable_variables]
+    g_before = [v.numpy() for v in gan.generator.trainable_variables]
+    # The noise the step draws: phase 0 for D, phase d_steps=1 for G.
+    z_d = tf.random.stateless_normal([8, 2], seed=tf.constant([0, 0], tf.int64))
+    z_g = tf.random.stateless_normal([8, 2], seed=tf.constant([0, 1], tf.int64))
+    loss = losses.get("non_saturating")
+
+    with tf.GradientTape() as tape:
+        d_loss = tf.reduce_mean(loss.discriminator_loss(gan.discriminator(real), gan.discriminator(gan.generator(z_d))))
+    d_expected = [v - 0.1 * g for v, g in zip(d_before, tape.gradient(d_loss, gan.discriminator.trainable_variables))]
+
+    def g_update(d_weights):
+        for var, value in zip(gan.discriminator.trainable_variables, d_weights):
+            var.assign(value)
+        with tf.GradientTape() as tape:
+            g_loss = tf.reduce_mean(loss.generator_loss(gan.discriminator(gan.generator(z_g))))
+        return [v - 0.1 * g for v, g in zip(g_before, tape.gradient(g_loss, gan.generator.trainable_variables))]
+
+    g_expected = g_update(d_expected)
+    g_through_old_d = g_update(d_before)
+    for var, value in zip(gan.discriminator.trainable_variables, d_before):
+        var.assign(value)
+
+    gan.train_on_batch(real)
+    for var, value in zip(gan.discriminator.trainable_variables, d_expected):
+        np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-6)
+    for var, value in zip(gan.generator.trainable_variables, g_expected):
+        np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-6)
+    assert not all(np.allclose(a, b) for a, b in zip(g_expected, g_through_old_d))
+    assert int(gan.step.numpy()) == 1
+
+
+def test_metrics_report_losses_and_d_outputs_before_and_after_the_d_update():
+    gan = tiny_gan(lr=0.5)
+    real = np.random.default_rng(0).normal(3.0, 0.1, (64, 2)).astype("float32")
+    history = gan.fit(real, batch_size=64, epochs=30, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake", "d_fake_after"}
+    # D's outputs are probabilities under a cross-entropy loss.
+    for key in ("d_real", "d_fake", "d_fake_after"):
+        assert all(0.0 <= v <= 1.0 for v in history[key])
+    # D learns to tell the far-away real cluster apart: D(x) rises above D(G(z)).
+    assert history["d_real"][-1] > history["d_fake"][-1]
+    # Reported d_loss is the mean of the per-example loss, i.e. near 2 log 2 at the start.
+    assert abs(history["d_loss"][0] - 2 * np.log(2)) < 0.5
+
+
+def test_same_seed_gives_the_same_losses_and_another_seed_does_not():
+    real = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+
+    def run(seed):
+        return tiny_gan(seed=seed).fit(real, batch_size=32, epochs=2, shuffle=False, verbose=0).history["g_loss"]
+
+    assert run(0) == run(0)
+    assert run(0) != run(5)
+
+
+def test_d_steps_gives_each_discriminator_update_its_own_minibatch():
+    gan = tiny_gan(d_steps=3)
+    gan.train_on_batch(np.zeros((12, 2), "float32"))
+    assert int(gan.d_optimizer.iterations.numpy()) == 3
+    assert int(gan.g_optimizer.iterations.numpy()) == 1
+    with pytest.raises(ValueError, match="divisible by 3"):
+        tiny_gan(d_steps=3).train_on_batch(np.zeros((10, 2), "float32"))
+
+
+def test_conditional_gan_needs_labels():
+    gan = tiny_gan(conditional=True)
+    gan.train_on_batch(np.zeros((6, 2), "float32"), np.array([0, 1, 2, 0, 1, 2]))
+    with pytest.raises(ValueError, match="conditional on 3 classes but the data has no labels"):
+        tiny_gan(conditional=True).train_on_batch(np.zeros((6, 2), "float32"))
+
+
+class ConstantPenalty(Hook):
+    def __init__(self):
+        self.calls = 0
+
+    def discriminator_penalty(self, gan, real, fake, labels):
+        return tf.fill([tf.shape(real)[0]], 10.0)
+
+    def after_generator_step(self, gan):
+        self.calls += 1  # traced once, so this counts traces, not steps
+
+
+def test_hooks_add_penalties_to_the_reported_loss():
+    real = np.zeros((16, 2), "float32")
+    plain = tiny_gan().train_on_batch(real, return_dict=True)
+    penalised = tiny_gan(hooks=[ConstantPenalty()]).train_on_batch(real, return_dict=True)
+    assert penalised["d_loss"] == pytest.approx(plain["d_loss"] + 10.0, rel=1e-5)
+
+
+def test_gan_round_trips_through_get_config():
+    gan = tiny_gan(d_steps=2, seed=7, conditional=True)
+    restored = GAN.from_config(gan.get_config())
+    assert (restored.d_steps, restored.seed, restored.num_classes) == (2, 7, 3)
+    assert restored.generator.get_config() == gan.generator.get_config()
+    assert restored.discriminator.get_config() == gan.discriminator.get_config()
+
+
+def test_generate_is_reproducible_and_conditional_rows_follow_labels():
+    gan = tiny_gan(conditional=True)
+    a, b = gan.generate(6, seed=1).numpy(), gan.generate(6, seed=1).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(gan.generate(6, seed=2).numpy(), a)

@@ -1,0 +1,103 @@
+import keras
+import numpy as np
+import pytest
+
+from tfgan import networks
+from tfgan.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
+def test_dcgan_makes_and_reads_images_of_the_configured_shape(shape):
+    generator, discriminator = DCGANGenerator(shape), DCGANDiscriminator(shape)
+    images = generator(np.random.normal(size=(3, 100)).astype("float32"), training=False)
+    assert images.shape == (3, *shape)
+    assert np.all(np.abs(images) <= 1.0)  # tanh output
+    assert discriminator(images).shape == (3, 1)
+
+
+def test_dcgan_follows_radford_guidelines():
+    generator, discriminator = DCGANGenerator((64, 64, 3)), DCGANDiscriminator((64, 64, 3))
+    generator(np.zeros((1, 100), "float32"))
+    discriminator(np.zeros((1, 64, 64, 3), "float32"))
+    g_layers = [l.__class__.__name__ for l in generator._flatten_layers(include_self=False)]
+    d_layers = [l.__class__.__name__ for l in discriminator._flatten_layers(include_self=False)]
+    assert "MaxPooling2D" not in g_layers + d_layers
+    assert g_layers.count("Conv2DTranspose") == 4 and d_layers.count("Conv2D") == 4  # 4 -> 64
+    assert generator.to_image.activation.__name__ == "tanh"
+    assert discriminator.down[0][1] is None  # no batch norm at D's input
+    assert generator.base_shape == (4, 4, 512)
+    # N(0, 0.02) initialisation
+    assert abs(float(np.std(discriminator.down[1][0].kernel.numpy())) - 0.02) < 0.002
+
+
+@pytest.mark.parametrize("shape", [(27, 27, 1), (9, 9, 1), (6, 6, 1), (28, 28)])
+def test_dcgan_refuses_shapes_it_cannot_build(shape):
+    with pytest.raises(ValueError, match="DCGAN"):
+        DCGANGenerator(shape)
+
+
+def test_dcgan_for_64_pixels_refuses_28_pixel_data_with_a_clear_error():
+    import tensorflow as tf
+
+    from tfgan import GAN
+
+    gan = GAN(DCGANGenerator((64, 64, 1)), DCGANDiscriminator((64, 64, 1)))
+    gan.compile("adam", "adam")
+    with pytest.raises(ValueError, match=r"generator makes samples of shape \(64, 64, 1\) but the data has shape \(28, 28, 1\)"):
+        gan.fit(tf.zeros([8, 28, 28, 1]), batch_size=4, epochs=1, verbose=0)
+
+
+def test_mlp_gan_has_the_papers_layer_sizes():
+    generator, discriminator = MLPGenerator((28, 28, 1)), MLPDiscriminator((28, 28, 1))
+    generator(np.zeros((1, 100), "float32"))
+    discriminator(np.zeros((1, 28, 28, 1), "float32"))
+    assert [l.units for l in generator.hidden] + [generator.out.units] == [256, 512, 1024, 784]
+    assert [l.units for l in discriminator.hidden] + [discriminator.logit.units] == [1024, 512, 256, 1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (MLPGenerator((28, 28, 1), num_classes=10), MLPDiscriminator((28, 28, 1), num_classes=10)),
+        lambda: (
+            DCGANGenerator((28, 28, 1), num_classes=10, label_encoding="one_hot"),
+            DCGANDiscriminator((28, 28, 1), num_classes=10, conditioning_mode="projection"),
+        ),
+        lambda: (
+            MLPGenerator((28, 28, 1), num_classes=10),
+            MLPDiscriminator((28, 28, 1), num_classes=10, conditioning_mode="projection"),
+        ),
+        lambda: (DCGANGenerator((28, 28, 1), num_classes=10), DCGANDiscriminator((28, 28, 1), num_classes=10)),
+    ],
+)
+def test_conditional_networks_depend_on_the_label(make):
+    generator, discriminator = make()
+    z = np.random.normal(size=(2, 100)).astype("float32")
+    z = np.concatenate([z[:1], z[:1]])  # the same z twice
+    images = generator(z, np.array([3, 7]), training=False).numpy()
+    assert not np.allclose(images[0], images[1])
+    logits = discriminator(np.concatenate([images[:1], images[:1]]), np.array([3, 7])).numpy()
+    assert logits[0, 0] != logits[1, 0]
+    with pytest.raises(ValueError, match="call it with labels"):
+        generator(z)
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        MLPGenerator((2,), latent_dim=8, hidden_units=(16,), output_activation="linear"),
+        MLPDiscriminator((28, 28, 1), hidden_units=(32, 8), num_classes=10, conditioning_mode="projection"),
+        DCGANGenerator((32, 32, 3), filters=8, num_classes=10, label_encoding="one_hot"),
+        DCGANDiscriminator((32, 32, 3), filters=8, num_classes=10),
+    ],
+    ids=["mlp_g", "mlp_d", "dcgan_g", "dcgan_d"],
+)
+def test_networks_round_trip_through_get_config(network):
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(network))
+    assert type(restored) is type(network)
+    assert restored.get_config() == network.get_config()
+
+
+def test_unknown_network_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="Unknown network 'resnet'. Expected one of: mlp, dcgan"):
+        networks.get("resnet")
