@@ -54,6 +54,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("log: {every: 100, images_every: 150}\n", r"log.images_every: expected a multiple of log.every \(100\), got 150"),
         ("checkpoint: {every: 50}\n", r"checkpoint.every: expected a multiple of log.every \(100\), got 50"),
         ("train: {d_optimizer: {beta_1: 1.0}}\n", r"train.d_optimizer.beta_1: expected a number in \[0, 1\)"),
+        ("train: {steps: 120, steps_per_execution: 50}\n", r"train.steps: expected a multiple of train.steps_per_execution \(50\), got 120"),
         ("- just\n- a list\n", "must hold a mapping of config keys, got a list"),
         ("train: [1, 2]\n", "train: expected a mapping of keys"),
     ],

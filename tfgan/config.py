@@ -152,6 +152,10 @@ class Config:
         self.train.validate()
         self.log.validate()
         self.checkpoint.validate(self.log)
+        # Keras runs whole executions even past steps_per_epoch, so every epoch and
+        # the run itself must end on a multiple of it.
+        for key, value in (("train.steps", self.train.steps), ("log.every", self.log.every)):
+            _multiple(key, value, self.train.steps_per_execution, "train.steps_per_execution")
         if self.model.conditional and self.data.source in ("ring", "grid"):
             _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
         return self
@@ -261,6 +265,6 @@ def _positive(section, prefix, *keys):
             _fail(f"{prefix}.{key}", "a positive integer", value)
 
 
-def _multiple(key, value, of):
+def _multiple(key, value, of, of_key="log.every"):
     if value % of:
-        _fail(key, f"a multiple of log.every ({of})", value)
+        _fail(key, f"a multiple of {of_key} ({of})", value)

@@ -7,20 +7,12 @@
    callbacks, until `train.steps`. Ctrl-C saves a checkpoint before exiting.
 """
 
-import os
-
 import keras
-import yaml
 
-from tfgan import callbacks, data, networks
+from tfgan import callbacks, data, networks, rundir
 from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
-
-# Keys that may change between a run and its resumption: how long and how
-# verbosely to train, not what is trained.
-RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "run_dir")
-
 
 def build_networks(config: Config, examples: data.Examples):
     """G and D for the config's architecture and the data's shape and classes."""
@@ -89,69 +81,20 @@ def epoch_plan(start, total, every):
     return plan
 
 
-def _check_resumable(config, run_dir):
-    path = os.path.join(run_dir, "config.yaml")
-    if not os.path.exists(path):
-        return
-    with open(path) as f:
-        saved = _flatten(yaml.safe_load(f))
-    current = _flatten(config.to_dict())
-    changed = sorted(
-        k for k in set(saved) | set(current)
-        if saved.get(k) != current.get(k) and not k.startswith(RESUMABLE_CHANGES)
-    )
-    if changed:
-        details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:3])
-        raise UserError(
-            f"--resume with a config that changes what is trained ({details}); only "
-            f"train.steps, log.* and checkpoint.* may change. Use the run's own config.yaml"
-        )
-
-
-def _flatten(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def _write_config(config, run_dir):
-    os.makedirs(run_dir, exist_ok=True)
-    path = os.path.join(run_dir, "config.yaml")
-    with open(path + ".tmp", "w") as f:
-        f.write(config.to_yaml())
-    os.replace(path + ".tmp", path)
-
-
 def train(config: Config, resume=False):
     """Trains the run `config` describes; returns the GAN."""
-    run_dir = config.run_dir
-    checkpoint_dir = os.path.join(run_dir, "checkpoints")
-    has_run = os.path.exists(os.path.join(checkpoint_dir, "checkpoint"))
-    if has_run and not resume:
-        raise UserError(
-            f"{run_dir} already holds a run; pass --resume to continue it, or choose "
-            f"another directory with --set run_dir=..."
-        )
-    if resume and not has_run:
-        raise UserError(f"nothing to resume: {checkpoint_dir} has no checkpoint")
-    if resume:
-        _check_resumable(config, run_dir)
-
+    rundir.check(config, resume)
     examples = data.load(config.data, config.model.conditional, config.seed)
     gan = build_gan(config, examples)
-    checkpoints = callbacks.Checkpoints(gan, checkpoint_dir, config.checkpoint.keep)
+    checkpoints = callbacks.Checkpoints(gan, rundir.checkpoint_dir(config), config.checkpoint.keep)
     if resume:
         checkpoints.restore_latest()
-    _write_config(config, run_dir)
+    rundir.write_config(config)
 
     real_points = None if examples.is_images else examples.samples[:2500]
     centres = data.mixtures.centres(config.data.source) if config.data.source in ("ring", "grid") else None
     logger = callbacks.TensorBoardLogger(
-        os.path.join(run_dir, "tensorboard"), config.to_yaml(), config.log.images_every,
+        rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
         config.log.num_images, real_points, centres, seed=config.seed,
     )
     fit_callbacks = [logger, callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]

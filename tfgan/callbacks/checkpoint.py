@@ -46,10 +46,10 @@ class Checkpoints:
         if path is None:
             return None
         try:
-            status = self.checkpoint.read(path)
+            status = self.checkpoint.restore(path)
             status.assert_existing_objects_matched()
             status.assert_consumed()
-        except (tf.errors.OpError, ValueError, AssertionError) as e:
+        except Exception as e:  # a damaged file surfaces as OpError, IndexError, ValueError, ...
             message = " ".join(str(e).split())[:300]
             raise UserError(
                 f"checkpoint {path} cannot be restored into this model (corrupt, or written by a "

@@ -1,0 +1,34 @@
+"""Small configs and readers shared by the training and CLI tests."""
+
+from tensorboard.backend.event_processing import event_accumulator
+
+TINY_RING = {
+    "name": "tiny",
+    "data": {"source": "ring", "num_examples": 2000},
+    "model": {"latent_dim": 4, "g_hidden": [16], "d_hidden": [16]},
+    "train": {"steps": 40, "batch_size": 32, "jit_compile": False, "steps_per_execution": 1},
+    "log": {"every": 10, "images_every": 20, "verbose": 0},
+    "checkpoint": {"every": 20, "keep": 2},
+}
+
+
+def overrides(tree, prefix=""):
+    """A nested dict as --set key=value strings."""
+    items = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            items += overrides(value, f"{prefix}{key}.")
+        else:
+            items.append(f"{prefix}{key}={value}")
+    return items
+
+
+def read_events(log_dir):
+    """{tag: {step: value or plugin name}} from TensorBoard's own event reader."""
+    accumulator = event_accumulator.EventAccumulator(log_dir, size_guidance={event_accumulator.TENSORS: 0})
+    accumulator.Reload()
+    events = {}
+    for tag in accumulator.Tags()["tensors"]:
+        plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
+        events[tag] = {"plugin": plugin, "steps": [e.step for e in accumulator.Tensors(tag)], "events": accumulator.Tensors(tag)}
+    return events

@@ -1,0 +1,136 @@
+"""`python -m tfgan.fit` as a user runs it: exit codes, messages, files on disk."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from helpers import TINY_RING, overrides, read_events
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RING = os.path.join(ROOT, "configs", "ring.yaml")
+
+
+def fit(*args, timeout=300):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "tfgan.fit", *args], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def tiny(tmp_path, **sections):
+    tree = {**TINY_RING, "run_dir": str(tmp_path / "run")}
+    for name, values in sections.items():
+        tree[name] = {**TINY_RING[name], **values}
+    return ["--config", RING, "--set", *overrides(tree)]
+
+
+def test_dry_run_prints_the_resolved_config_and_exits(tmp_path):
+    result = fit("--config", RING, "--dry-run", "--set", "train.steps=2000", f"run_dir={tmp_path}/r")
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)
+    assert resolved["train"]["steps"] == 2000 and resolved["data"]["source"] == "ring"
+    assert resolved["model"]["latent_dim"] == 16  # from the file; everything else from the defaults
+    assert not os.path.exists(tmp_path / "r")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dry-run", "--set", "train.stpes=5"], "unknown config key train.stpes; expected one of: steps"),
+        (["--dry-run", "--set", "train.batch_size=-3"], "train.batch_size: expected a positive integer, got -3"),
+        (["--dry-run", "--set", "loss.name=wgan"], "loss.name: expected one of"),
+        (["--dry-run", "--set", "train.steps=2010"], "train.steps: expected a multiple of train.steps_per_execution (50), got 2010"),
+        (["--set", "data.source=idx", "data.path=/nowhere/images.gz", "run_dir=/nowhere/run"], "idx file not found: /nowhere/images.gz (data.path)"),
+        (["--resume", "--set", "run_dir=/nowhere/run"], "nothing to resume: /nowhere/run/checkpoints has no checkpoint"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line_and_no_traceback(args, message):
+    result = fit("--config", RING, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_missing_config_file_exits_2():
+    result = fit("--config", "configs/nope.yaml")
+    assert result.returncode == 2 and "config file not found: configs/nope.yaml" in result.stderr
+
+
+def test_train_resume_and_the_files_a_user_gets(tmp_path):
+    result = fit(*tiny(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "done at step 40" in result.stdout
+    run = tmp_path / "run"
+    assert yaml.safe_load((run / "config.yaml").read_text())["train"]["steps"] == 40
+    assert sorted(os.listdir(run / "checkpoints")) == [
+        "checkpoint", "ckpt-20.data-00000-of-00001", "ckpt-20.index", "ckpt-40.data-00000-of-00001", "ckpt-40.index",
+    ]
+
+    again = fit(*tiny(tmp_path))
+    assert again.returncode == 2 and "already holds a run; pass --resume" in again.stderr
+
+    resumed = fit(*tiny(tmp_path), "train.steps=60", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "done at step 60" in resumed.stdout
+    events = read_events(str(run / "tensorboard"))
+    assert events["d_loss"]["steps"] == [10, 20, 30, 40, 50, 60]
+    assert events["samples"]["steps"] == [20, 40, 60]
+
+
+def _start(args):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tfgan.fit", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for(predicate, process, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"fit exited early: {process.communicate()}")
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("timed out")
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(tmp_path):
+    args = tiny(tmp_path, train={"steps": 10**7}, checkpoint={"every": 10**6})
+    process = _start(args)
+    events_dir = tmp_path / "run" / "tensorboard"
+    _wait_for(lambda: events_dir.exists() and len(read_events(str(events_dir)).get("d_loss", {}).get("steps", [])) >= 2, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    saved = [int(n[5:-6]) for n in os.listdir(tmp_path / "run" / "checkpoints") if n.endswith(".index")]
+    assert len(saved) == 1 and saved[0] >= 20  # no periodic checkpoint was due: this one is Ctrl-C's
+    assert f"interrupted at step {saved[0]}" in stderr
+
+    resumed = fit(*args, f"train.steps={saved[0] + 15}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"done at step {saved[0] + 15}" in resumed.stdout
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    args = tiny(tmp_path, train={"steps": 10**7})
+    process = _start(args)
+    index = tmp_path / "run" / "checkpoints" / "checkpoint"
+    _wait_for(index.exists, process)
+    process.kill()  # SIGKILL: no chance to save
+    process.communicate()
+    latest = yaml.safe_load(index.read_text())["model_checkpoint_path"]
+    step = int(latest.rsplit("-", 1)[1])
+    resumed = fit(*args, f"train.steps={step + 10}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"done at step {step + 10}" in resumed.stdout

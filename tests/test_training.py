@@ -1,0 +1,153 @@
+"""A run assembled from a config, in-process: resume, checkpoints, TensorBoard."""
+
+import copy
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import TINY_RING, read_events
+from tfgan import config as config_lib
+from tfgan import training
+from tfgan.callbacks import Checkpoints
+from tfgan.errors import UserError
+
+
+def make_config(tmp_path, name="run", **changes):
+    tree = copy.deepcopy(TINY_RING)
+    tree["run_dir"] = str(tmp_path / name)
+    for key, value in changes.items():
+        section, field = key.split("__")
+        tree.setdefault(section, {})[field] = value
+    return config_lib.from_dict(tree)
+
+
+def scalar(events, tag, step):
+    index = events[tag]["steps"].index(step)
+    return float(tf.make_ndarray(events[tag]["events"][index].tensor_proto))
+
+
+def test_resumed_run_continues_the_same_learning_curve(tmp_path):
+    straight = make_config(tmp_path, "straight")
+    training.train(straight)
+    first_half = make_config(tmp_path, "resumed", train__steps=20)
+    training.train(first_half)
+    gan = training.train(make_config(tmp_path, "resumed"), resume=True)
+    assert int(gan.step.numpy()) == 40
+
+    a = read_events(os.path.join(straight.run_dir, "tensorboard"))
+    b = read_events(os.path.join(first_half.run_dir, "tensorboard"))
+    assert b["d_loss"]["steps"] == [10, 20, 30, 40]  # no step logged twice, none missing
+    for step in (30, 40):
+        for tag in ("d_loss", "g_loss", "d_real"):
+            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), rel=1e-5, abs=1e-6)
+
+
+def test_event_files_hold_scalars_sample_images_and_the_config(tmp_path):
+    config = make_config(tmp_path)
+    training.train(config)
+    events = read_events(os.path.join(config.run_dir, "tensorboard"))
+    for tag in ("d_loss", "g_loss", "d_real", "d_fake", "d_fake_after", "steps_per_second",
+                "learning_rate/discriminator", "learning_rate/generator"):
+        assert events[tag]["plugin"] == "scalars" and events[tag]["steps"] == [10, 20, 30, 40], tag
+    assert scalar(events, "learning_rate/generator", 40) == pytest.approx(2e-4)
+    assert events["samples"]["plugin"] == "images" and events["samples"]["steps"] == [20, 40]
+    # An image summary is [width, height, png bytes...]; the PNG decodes to the scatter plot.
+    png = tf.make_ndarray(events["samples"]["events"][-1].tensor_proto)[2]
+    assert tf.io.decode_png(png).shape[-1] in (3, 4)
+    assert events["config"]["plugin"] == "text"
+    text = tf.make_ndarray(events["config"]["events"][0].tensor_proto).item().decode()
+    assert "source: ring" in text
+    assert sorted(os.listdir(os.path.join(config.run_dir, "tensorboard", "samples"))) == ["step_00000020.png", "step_00000040.png"]
+
+
+def test_checkpoints_keep_the_last_n_and_the_config_is_written(tmp_path):
+    config = make_config(tmp_path, train__steps=60, checkpoint__keep=2)
+    training.train(config)
+    names = sorted(n for n in os.listdir(os.path.join(config.run_dir, "checkpoints")) if n.endswith(".index"))
+    assert names == ["ckpt-40.index", "ckpt-60.index"]
+    saved = config_lib.load(os.path.join(config.run_dir, "config.yaml"))
+    assert saved == config
+
+
+def test_a_finished_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
+    config = make_config(tmp_path)
+    training.train(config)
+    with pytest.raises(UserError, match="already holds a run; pass --resume"):
+        training.train(config)
+    with pytest.raises(UserError, match="nothing to resume"):
+        training.train(make_config(tmp_path, "empty"), resume=True)
+
+
+def test_resume_refuses_a_config_that_changes_what_is_trained(tmp_path):
+    training.train(make_config(tmp_path))
+    with pytest.raises(UserError, match=r"model.d_hidden: \[16\] -> \[32\]"):
+        training.train(make_config(tmp_path, model__d_hidden=[32]), resume=True)
+
+
+def test_corrupt_checkpoint_gives_a_clear_error_and_is_left_untouched(tmp_path):
+    config = make_config(tmp_path)
+    training.train(config)
+    data_file = os.path.join(config.run_dir, "checkpoints", "ckpt-40.data-00000-of-00001")
+    with open(data_file, "r+b") as f:
+        f.truncate(16)
+    before = open(data_file, "rb").read()
+    with pytest.raises(UserError, match="ckpt-40 cannot be restored.*left untouched"):
+        training.train(make_config(tmp_path, train__steps=60), resume=True)
+    assert open(data_file, "rb").read() == before
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    config = make_config(tmp_path)
+    training.train(config)
+    other = make_config(tmp_path, model__d_hidden=[32])
+    examples = training.data.load(other.data, False, 0)
+    gan = training.build_gan(other, examples)
+    with pytest.raises(UserError, match="cannot be restored into this model"):
+        Checkpoints(gan, os.path.join(config.run_dir, "checkpoints")).restore_latest()
+
+
+def test_leftover_temporary_files_of_an_interrupted_save_do_not_break_resume(tmp_path):
+    config = make_config(tmp_path, train__steps=20)
+    training.train(config)
+    # What a process killed inside a save of step 30 leaves behind: a temp dir and
+    # data files that the `checkpoint` index does not list.
+    checkpoint_dir = os.path.join(config.run_dir, "checkpoints")
+    os.makedirs(os.path.join(checkpoint_dir, "ckpt-30_temp"))
+    with open(os.path.join(checkpoint_dir, "ckpt-30_temp", "part-00000-of-00001.data-00000-of-00001"), "wb") as f:
+        f.write(b"\0" * 100)
+    gan = training.train(make_config(tmp_path), resume=True)
+    assert int(gan.step.numpy()) == 40
+
+
+@pytest.mark.parametrize("start, total, every, plan", [
+    (0, 40, 10, [(0, 4, 10)]),
+    (0, 45, 10, [(0, 4, 10), (4, 5, 5)]),
+    (13, 40, 10, [(1, 2, 7), (2, 4, 10)]),
+    (13, 15, 10, [(1, 2, 2)]),
+    (40, 40, 10, []),
+])
+def test_epoch_plan_ends_exactly_at_the_requested_step(start, total, every, plan):
+    assert training.epoch_plan(start, total, every) == plan
+    assert start + sum((e - i) * n for i, e, n in plan) == total
+
+
+def test_dcgan_on_2d_points_is_a_user_error(tmp_path):
+    config = make_config(tmp_path, model__network="dcgan")
+    with pytest.raises(UserError, match="dcgan needs images"):
+        training.train(config)
+
+
+def test_conditional_dcgan_trains_on_real_mnist_and_draws_the_grid_by_class(tmp_path, mnist_paths):
+    images, labels = mnist_paths
+    config = make_config(
+        tmp_path, data__source="idx", data__path=images, data__labels_path=labels, data__limit=256,
+        model__network="dcgan", model__conditional=True, model__filters=8, train__steps=20,
+    )
+    gan = training.train(config)
+    assert gan.generator.sample_shape == (28, 28, 1) and gan.num_classes == 10
+    from PIL import Image
+
+    grid = np.asarray(Image.open(os.path.join(config.run_dir, "tensorboard", "samples", "step_00000020.png")))
+    assert grid.shape == (10 * 29 - 1, 6 * 29 - 1)  # one row per class, 64 // 10 = 6 per row

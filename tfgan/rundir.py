@@ -1,0 +1,83 @@
+"""The run directory: what is in it, whether a run may start or resume there.
+
+Imports no TensorFlow, so that the CLI can refuse a run in a fraction of a
+second, before TensorFlow's start-up messages.
+
+    <run_dir>/config.yaml      the resolved config (written atomically)
+    <run_dir>/checkpoints/     tf.train.CheckpointManager's files
+    <run_dir>/tensorboard/     event files, and samples/ with PNG grids
+"""
+
+import os
+
+import yaml
+
+from tfgan.errors import UserError
+
+# Keys that may change between a run and its resumption: how long and how
+# verbosely to train, not what is trained.
+RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "run_dir")
+
+
+def checkpoint_dir(config):
+    return os.path.join(config.run_dir, "checkpoints")
+
+
+def tensorboard_dir(config):
+    return os.path.join(config.run_dir, "tensorboard")
+
+
+def check(config, resume):
+    """Raises `UserError` unless the run can start (or resume) in `config.run_dir`."""
+    has_run = os.path.exists(os.path.join(checkpoint_dir(config), "checkpoint"))
+    if has_run and not resume:
+        raise UserError(
+            f"{config.run_dir} already holds a run; pass --resume to continue it, or choose "
+            f"another directory with --set run_dir=..."
+        )
+    if resume and not has_run:
+        raise UserError(f"nothing to resume: {checkpoint_dir(config)} has no checkpoint")
+    if resume:
+        _check_resumable(config)
+    for key in ("path", "labels_path"):
+        path = getattr(config.data, key)
+        if config.data.source in ("folder", "npz", "idx") and path and not os.path.exists(path):
+            what = {"folder": "image folder", "npz": ".npz file", "idx": "idx file"}[config.data.source]
+            raise UserError(f"{what} not found: {path} (data.{key})")
+
+
+def write_config(config):
+    os.makedirs(config.run_dir, exist_ok=True)
+    path = os.path.join(config.run_dir, "config.yaml")
+    with open(path + ".tmp", "w") as f:
+        f.write(config.to_yaml())
+    os.replace(path + ".tmp", path)
+
+
+def _check_resumable(config):
+    path = os.path.join(config.run_dir, "config.yaml")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        saved = _flatten(yaml.safe_load(f))
+    current = _flatten(config.to_dict())
+    changed = sorted(
+        k for k in set(saved) | set(current)
+        if saved.get(k) != current.get(k) and not k.startswith(RESUMABLE_CHANGES)
+    )
+    if changed:
+        details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:3])
+        raise UserError(
+            f"--resume with a config that changes what is trained ({details}); only "
+            f"train.steps, log.* and checkpoint.* may change. Use the run's own config.yaml"
+        )
+
+
+def _flatten(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
