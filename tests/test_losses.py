@@ -96,3 +96,11 @@ def test_unknown_loss_name_lists_the_valid_ones():
 def test_label_smoothing_is_refused_where_it_has_no_meaning():
     with pytest.raises(ValueError, match="label_smoothing"):
         losses.hinge_discriminator_loss(REAL, FAKE, label_smoothing=0.1)
+
+
+@pytest.mark.parametrize("name", losses.NAMES)
+def test_losses_follow_the_dtype_of_the_logits(name):
+    loss = losses.get(name)
+    real, fake = REAL.astype(np.float64), FAKE.astype(np.float64)
+    assert loss.discriminator_loss(real, fake).dtype == tf.float64
+    assert loss.generator_loss(fake).dtype == tf.float64

@@ -49,9 +49,9 @@ def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
     With one-sided label smoothing (Salimans et al. 2016) the real target is
     `1 - label_smoothing`; fake targets stay at 0.
     """
-    real_target = 1.0 - label_smoothing
+    real_logits = tf.convert_to_tensor(real_logits)
     real = tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.fill(tf.shape(real_logits), real_target), logits=real_logits
+        labels=tf.ones_like(real_logits) * (1.0 - label_smoothing), logits=real_logits
     )
     fake = tf.nn.softplus(fake_logits)  # -log(1 - sigmoid(f))
     return _per_example(real) + _per_example(fake)
