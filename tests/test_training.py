@@ -151,3 +151,12 @@ def test_conditional_dcgan_trains_on_real_mnist_and_draws_the_grid_by_class(tmp_
 
     grid = np.asarray(Image.open(os.path.join(config.run_dir, "tensorboard", "samples", "step_00000020.png")))
     assert grid.shape == (10 * 29 - 1, 6 * 29 - 1)  # one row per class, 64 // 10 = 6 per row
+
+
+def test_linear_schedule_decays_both_learning_rates_to_zero_at_the_last_step(tmp_path):
+    config = make_config(tmp_path, train__lr_schedule="linear", train__d_steps=2, train__batch_size=16)
+    training.train(config)
+    events = read_events(os.path.join(config.run_dir, "tensorboard"))
+    for tag in ("learning_rate/generator", "learning_rate/discriminator"):
+        assert scalar(events, tag, 20) == pytest.approx(1e-4)  # half way: half of 2e-4
+        assert scalar(events, tag, 40) == pytest.approx(0.0, abs=1e-12)

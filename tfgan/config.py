@@ -98,6 +98,7 @@ class TrainConfig:
     d_steps: int = 1  # D updates per G update, each on its own real minibatch
     d_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     g_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    lr_schedule: Literal["constant", "linear"] = "constant"  # linear: both rates decay to 0 at train.steps
     jit_compile: bool = False  # XLA; faster for MLPs, slower for DCGAN on CPU
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
 

@@ -42,20 +42,34 @@ def build_networks(config: Config, examples: data.Examples):
     return generator, discriminator
 
 
-def make_optimizer(optimizer):
-    kwargs = {"learning_rate": optimizer.learning_rate}
+OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+}
+
+
+def make_optimizer(optimizer, schedule="constant", updates=None):
+    """A Keras optimizer; `updates` is how many times it will be applied in the run."""
+    rate = optimizer.learning_rate
+    if schedule == "linear":
+        # Evaluated at the optimizer's own iteration count, which the checkpoint keeps.
+        rate = keras.optimizers.schedules.PolynomialDecay(rate, decay_steps=updates, end_learning_rate=0.0)
+    kwargs = {"learning_rate": rate}
     if optimizer.name in ("adam", "adamw"):
         kwargs.update(beta_1=optimizer.beta_1, beta_2=optimizer.beta_2)
-    return keras.optimizers.get({"class_name": optimizer.name, "config": kwargs})
+    return OPTIMIZERS[optimizer.name](**kwargs)
 
 
 def build_gan(config: Config, examples: data.Examples):
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     generator, discriminator = build_networks(config, examples)
+    train = config.train
     gan = GAN(generator, discriminator, d_steps=config.train.d_steps, seed=config.seed, name="gan")
     gan.compile(
-        d_optimizer=make_optimizer(config.train.d_optimizer),
-        g_optimizer=make_optimizer(config.train.g_optimizer),
+        d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps),
+        g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps),
         loss=config.loss.name,
         label_smoothing=config.loss.label_smoothing,
         jit_compile=config.train.jit_compile,
