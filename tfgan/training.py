@@ -66,14 +66,14 @@ def build_gan(config: Config, examples: data.Examples):
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     generator, discriminator = build_networks(config, examples)
     train = config.train
-    gan = GAN(generator, discriminator, d_steps=config.train.d_steps, seed=config.seed, name="gan")
+    gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, name="gan")
     gan.compile(
         d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps),
         g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps),
         loss=config.loss.name,
         label_smoothing=config.loss.label_smoothing,
-        jit_compile=config.train.jit_compile,
-        steps_per_execution=config.train.steps_per_execution,
+        jit_compile=train.jit_compile,
+        steps_per_execution=train.steps_per_execution,
     )
     return gan
 
