@@ -43,7 +43,6 @@ class TensorBoardLogger(keras.callbacks.Callback):
             self.writer = tf.summary.create_file_writer(self.log_dir)
             with self.writer.as_default(step=self._step()):
                 tf.summary.text("config", f"```\n{self.config_yaml}\n```")
-        self._epoch_start = (time.perf_counter(), self._step())
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = (time.perf_counter(), self._step())
