@@ -12,9 +12,10 @@ from typing import Literal, Optional
 
 import yaml
 
+from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
-DATA_SOURCES = ("ring", "grid", "tfds", "folder", "npz", "idx")
+DATA_SOURCES = (*mixtures.NAMES, "tfds", "folder", "npz", "idx")
 
 
 @dataclasses.dataclass
@@ -157,7 +158,7 @@ class Config:
         # the run itself must end on a multiple of it.
         for key, value in (("train.steps", self.train.steps), ("log.every", self.log.every)):
             _multiple(key, value, self.train.steps_per_execution, "train.steps_per_execution")
-        if self.model.conditional and self.data.source in ("ring", "grid"):
+        if self.model.conditional and self.data.source in mixtures.NAMES:
             _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
         return self
 

@@ -106,7 +106,7 @@ def train(config: Config, resume=False):
     rundir.write_config(config)
 
     real_points = None if examples.is_images else examples.samples[:2500]
-    centres = data.mixtures.centres(config.data.source) if config.data.source in ("ring", "grid") else None
+    centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
     logger = callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
         config.log.num_images, real_points, centres, seed=config.seed,

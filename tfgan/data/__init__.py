@@ -36,7 +36,7 @@ class Examples:
 
 def load(data, conditional, seed):
     """Loads the examples a `DataConfig` names."""
-    if data.source in ("ring", "grid"):
+    if data.source in mixtures.NAMES:
         return Examples(mixtures.sample(data.source, data.limit or data.num_examples, seed), None, 0)
 
     from tfgan.data import pipeline

@@ -9,6 +9,7 @@ No download: points are drawn from a seeded NumPy generator.
 
 import numpy as np
 
+NAMES = ("ring", "grid")
 RING_RADIUS, RING_STD, RING_MODES = 1.0, 0.01, 8
 GRID_STD = 0.05
 
