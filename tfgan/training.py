@@ -14,6 +14,7 @@ from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
 
+
 def build_networks(config: Config, examples: data.Examples):
     """G and D for the config's architecture and the data's shape and classes."""
     model, shape, classes = config.model, examples.sample_shape, examples.num_classes

@@ -4,6 +4,7 @@ Both return [H, W, C] uint8 arrays, ready for `tf.summary.image` or a PNG.
 """
 
 import io
+import os
 
 import numpy as np
 
@@ -50,8 +51,6 @@ def scatter_plot(samples, real, centres=None, size=480):
 
 def write_png(path, pixels):
     """Writes uint8 [H, W, C] as a PNG, atomically (temp file, then rename)."""
-    import os
-
     from PIL import Image
 
     pixels = np.asarray(pixels)
