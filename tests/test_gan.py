@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import GAN, Hook, losses
-from tfgan.networks import MLPDiscriminator, MLPGenerator
+from tfgan.networks import MLPDiscriminator, MLPGenerator, PackedDiscriminator
 
 
 def tiny_gan(d_steps=1, hooks=(), seed=0, conditional=False, lr=0.1):
@@ -103,6 +103,20 @@ class ConstantPenalty(Hook):
 
     def after_generator_step(self, gan):
         self.calls += 1  # traced once, so this counts traces, not steps
+
+
+def test_packed_discriminator_loss_is_the_mean_over_groups_of_samples():
+    keras.utils.set_random_seed(1)
+    generator = MLPGenerator((2,), latent_dim=2, hidden_units=(4,), output_activation="linear")
+    discriminator = PackedDiscriminator(MLPDiscriminator((8,), hidden_units=(4,)), pack=4)
+    gan = GAN(generator, discriminator)
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
+    real = tf.random.stateless_normal([16, 2], seed=[3, 4])
+    fake = generator(tf.random.stateless_normal([16, 2], seed=tf.constant([0, 0], tf.int64)))
+    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    assert real_logits.shape == (4, 1)
+    expected = np.mean(losses.get("non_saturating").discriminator_loss(real_logits, fake_logits))
+    assert gan.train_on_batch(real, return_dict=True)["d_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_hooks_add_penalties_to_the_reported_loss():

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from tfgan import networks
-from tfgan.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from tfgan.networks import (
+    DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, PackedDiscriminator, packing,
+)
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
@@ -89,13 +91,38 @@ def test_conditional_networks_depend_on_the_label(make):
         MLPDiscriminator((28, 28, 1), hidden_units=(32, 8), num_classes=10, conditioning_mode="projection"),
         DCGANGenerator((32, 32, 3), filters=8, num_classes=10, label_encoding="one_hot"),
         DCGANDiscriminator((32, 32, 3), filters=8, num_classes=10),
+        PackedDiscriminator(DCGANDiscriminator((32, 32, 6), filters=8), pack=2),
     ],
-    ids=["mlp_g", "mlp_d", "dcgan_g", "dcgan_d"],
+    ids=["mlp_g", "mlp_d", "dcgan_g", "dcgan_d", "packed_d"],
 )
 def test_networks_round_trip_through_get_config(network):
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(network))
     assert type(restored) is type(network)
     assert restored.get_config() == network.get_config()
+
+
+@pytest.mark.parametrize(
+    "shape, inner",
+    [((2,), lambda shape: MLPDiscriminator(shape, hidden_units=(16,))),
+     ((32, 32, 3), lambda shape: DCGANDiscriminator(shape, filters=8))],
+    ids=["points", "images"],
+)
+def test_packed_discriminator_judges_consecutive_samples_joined_on_the_last_axis(shape, inner):
+    pack = 3
+    discriminator = inner(packing.packed_shape(shape, pack))
+    packed = PackedDiscriminator(discriminator, pack)
+    x = np.random.default_rng(0).normal(size=(6, *shape)).astype("float32")
+    by_hand = np.stack([np.concatenate(list(x[g * pack:(g + 1) * pack]), axis=-1) for g in range(2)])
+    np.testing.assert_allclose(packed(x), discriminator(by_hand), rtol=1e-5, atol=1e-6)
+    assert packed.sample_shape == shape
+
+
+def test_packed_discriminator_refuses_odd_batches_and_labels():
+    packed = PackedDiscriminator(MLPDiscriminator((4,), hidden_units=(8,)), pack=2)
+    with pytest.raises(ValueError, match="the batch must be a multiple of 2. Received a batch of 3"):
+        packed(np.zeros((3, 2), "float32"))
+    with pytest.raises(ValueError, match="Packing is for unconditional discriminators"):
+        PackedDiscriminator(MLPDiscriminator((4,), hidden_units=(8,), num_classes=10), pack=2)
 
 
 def test_unknown_network_lists_the_valid_ones():

@@ -56,9 +56,10 @@ class ModelConfig:
     filters: int = 64  # dcgan: D's first conv width; G mirrors it
     label_encoding: Literal["embedding", "one_hot"] = "embedding"  # cGAN: how G reads labels
     d_conditioning: Literal["concat", "projection"] = "concat"  # cGAN: how D reads labels
+    pack: int = 1  # PacGAN: D judges this many samples jointly (1: off; unconditional only)
 
     def validate(self):
-        _positive(self, "model", "latent_dim", "filters")
+        _positive(self, "model", "latent_dim", "filters", "pack")
         for key in ("g_hidden", "d_hidden"):
             units = getattr(self, key)
             if not units or any(u <= 0 for u in units):
@@ -160,6 +161,9 @@ class Config:
             _multiple(key, value, self.train.steps_per_execution, "train.steps_per_execution")
         if self.model.conditional and self.data.source in mixtures.NAMES:
             _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
+        if self.model.pack > 1 and self.model.conditional:
+            _fail("model.pack", "1 for a conditional model (packed samples share no label)", self.model.pack)
+        _multiple("train.batch_size", self.train.batch_size, self.model.pack, "model.pack")
         return self
 
     def to_dict(self):

@@ -61,8 +61,10 @@ class GAN(keras.Model):
         # Creating the weights now lets `compile` build the optimizers up front,
         # which MirroredStrategy in Keras 3 requires, and lets a checkpoint be
         # restored before the first step.
-        z = tf.zeros([1, self.latent_dim])
-        labels = tf.zeros([1], tf.int32) if self.num_classes else None
+        # A packed discriminator (PacGAN) judges `pack` samples at a time.
+        batch = getattr(self.discriminator, "pack", 1)
+        z = tf.zeros([batch, self.latent_dim])
+        labels = tf.zeros([batch], tf.int32) if self.num_classes else None
         self.discriminator(self.generator(z, labels, training=False), labels, training=False)
 
     def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, **kwargs):

@@ -13,6 +13,7 @@ from tfgan import callbacks, data, networks, rundir
 from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
+from tfgan.networks import packing
 
 
 def build_networks(config: Config, examples: data.Examples):
@@ -25,22 +26,29 @@ def build_networks(config: Config, examples: data.Examples):
                 f"model.network dcgan needs images, but data.source {config.data.source!r} gives "
                 f"points of shape {shape}; use model.network=mlp"
             )
+        d_shape = packing.packed_shape(shape, model.pack)
         try:
             generator = generator_cls(shape, model.latent_dim, model.filters, classes, model.label_encoding, name="generator")
-            discriminator = discriminator_cls(shape, model.filters, classes, conditioning_mode=model.d_conditioning, name="discriminator")
+            discriminator = discriminator_cls(d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, name="discriminator")
         except ValueError as e:
             raise UserError(str(e)) from None
-        return generator, discriminator
+        return generator, _packed(discriminator, model.pack)
     generator = generator_cls(
         shape, model.latent_dim, model.g_hidden, model.activation,
         output_activation="tanh" if examples.is_images else "linear",
         num_classes=classes, label_encoding=model.label_encoding, name="generator",
     )
     discriminator = discriminator_cls(
-        shape, model.d_hidden, model.activation, classes,
+        packing.packed_shape(shape, model.pack), model.d_hidden, model.activation, classes,
         conditioning_mode=model.d_conditioning, name="discriminator",
     )
-    return generator, discriminator
+    return generator, _packed(discriminator, model.pack)
+
+
+def _packed(discriminator, pack):
+    if pack == 1:
+        return discriminator
+    return packing.PackedDiscriminator(discriminator, pack, name="packed_discriminator")
 
 
 OPTIMIZERS = {

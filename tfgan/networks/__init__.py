@@ -8,6 +8,7 @@ A generator takes `(z, labels=None, training=None)` and has `latent_dim`,
 
 from tfgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan.networks.mlp import MLPDiscriminator, MLPGenerator
+from tfgan.networks.packing import PackedDiscriminator
 
 _NETWORKS = {
     "mlp": (MLPGenerator, MLPDiscriminator),
@@ -24,4 +25,6 @@ def get(name):
     return _NETWORKS[name]
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "get", "NAMES"]
+__all__ = [
+    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator", "get", "NAMES",
+]
