@@ -2,7 +2,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from helpers import RUNS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST_DIR = os.path.join(ROOT, "..", "shared", "data", "mnist-t10k")
@@ -15,3 +17,33 @@ def mnist_paths():
     if not os.path.exists(MNIST_IMAGES):
         pytest.skip("the real MNIST test split is not at ../shared/data/mnist-t10k")
     return MNIST_IMAGES, MNIST_LABELS
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    """{kind: (run_dir, generator)} for the three runs, each trained for 10 steps."""
+    from tfgan import config as config_lib
+    from tfgan import training
+
+    root = tmp_path_factory.mktemp("runs")
+    made = {}
+    for kind, (model, shape, conditional) in RUNS.items():
+        rng = np.random.default_rng(0)
+        data = os.path.join(root, f"{kind}.npz")
+        np.savez(data, x=rng.integers(0, 256, (64, *shape), dtype=np.uint8), y=rng.integers(0, 10, 64))
+        config = config_lib.from_dict({
+            "name": kind, "run_dir": os.path.join(root, kind), "data": {"source": "npz", "path": data},
+            "model": model, "train": {"steps": 10, "batch_size": 16},
+            "log": {"every": 5, "images_every": 10, "verbose": 0}, "checkpoint": {"every": 10},
+        })
+        made[kind] = (config.run_dir, training.train(config).generator)
+    return made
+
+
+@pytest.fixture(scope="session")
+def exported(runs, tmp_path_factory):
+    """{kind: version directory} with both formats."""
+    from tfgan import export
+
+    base = tmp_path_factory.mktemp("saved_models")
+    return {kind: export.export_run(run_dir, base_dir=str(base)) for kind, (run_dir, _) in runs.items()}

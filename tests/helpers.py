@@ -12,6 +12,14 @@ TINY_RING = {
 }
 
 
+# Three tiny trained runs: the MLP GAN, DCGAN (colour) and a conditional DCGAN.
+RUNS = {
+    "mlp": ({"network": "mlp", "latent_dim": 8, "g_hidden": [16], "d_hidden": [16]}, (28, 28, 1), False),
+    "dcgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8}, (32, 32, 3), False),
+    "cgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8, "conditional": True}, (28, 28, 1), True),
+}
+
+
 def overrides(tree, prefix=""):
     """A nested dict as --set key=value strings."""
     items = []

@@ -1,5 +1,6 @@
 """`python -m tfgan.fit` as a user runs it: exit codes, messages, files on disk."""
 
+import json
 import os
 import signal
 import subprocess
@@ -76,9 +77,13 @@ def test_train_resume_and_the_files_a_user_gets(tmp_path):
     again = fit(*tiny(tmp_path))
     assert again.returncode == 2 and "already holds a run; pass --resume" in again.stderr
 
-    resumed = fit(*tiny(tmp_path), "train.steps=60", "--resume")
+    # Resuming may extend the run and ask for an export at its end.
+    exports = tmp_path / "saved_models"
+    resumed = fit(*tiny(tmp_path), "train.steps=60", "export.formats=[saved_model]", f"export.dir={exports}", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "done at step 60" in resumed.stdout
+    assert f"exported the generator to {exports / 'tiny' / '1'}" in resumed.stdout
+    assert json.loads((exports / "tiny" / "1" / "assets.extra" / "tfgan.json").read_text())["step"] == 60
     events = read_events(str(run / "tensorboard"))
     assert events["d_loss"]["steps"] == [10, 20, 30, 40, 50, 60]
     assert events["samples"]["steps"] == [20, 40, 60]

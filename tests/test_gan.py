@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import GAN, Hook, losses
-from tfgan.networks import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from tfgan import GAN, GeneratorEMA, Hook, losses
+from tfgan.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, PackedDiscriminator
 
 
 def tiny_gan(d_steps=1, hooks=(), seed=0, conditional=False, lr=0.1):
@@ -117,6 +117,30 @@ def test_packed_discriminator_loss_is_the_mean_over_groups_of_samples():
     assert real_logits.shape == (4, 1)
     expected = np.mean(losses.get("non_saturating").discriminator_loss(real_logits, fake_logits))
     assert gan.train_on_batch(real, return_dict=True)["d_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_generator_ema_averages_weights_copies_batch_norm_statistics_and_samples():
+    keras.utils.set_random_seed(1)
+    generator = DCGANGenerator((28, 28, 1), latent_dim=4, filters=4)  # has batch norm
+    gan = GAN(generator, DCGANDiscriminator((28, 28, 1), filters=4), hooks=[GeneratorEMA(0.9)])
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    ema = gan.ema_generator
+    before = [w.numpy() for w in generator.weights]
+    for average, weight in zip(ema.weights, before):
+        np.testing.assert_array_equal(average.numpy(), weight)  # starts as a copy of G
+    gan.train_on_batch(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32"))
+    moved = 0
+    for average, weight, old in zip(ema.weights, generator.weights, before):
+        new = weight.numpy()
+        moved += not np.allclose(new, old)
+        expected = 0.9 * old + 0.1 * new if weight.trainable else new
+        np.testing.assert_allclose(average.numpy(), expected, rtol=1e-5, atol=1e-7)
+    assert moved > 0
+    assert not any(w.trainable for w in ema.weights)
+    # Samples come from the average, not from the last iterate.
+    z = tf.random.stateless_normal([3, 4], seed=[5, 0])
+    np.testing.assert_allclose(gan.generate(3, seed=5), ema(z, training=False), atol=1e-6)
+    assert not np.allclose(gan.generate(3, seed=5), generator(z, training=False), atol=1e-6)
 
 
 def test_hooks_add_penalties_to_the_reported_loss():

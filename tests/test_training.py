@@ -108,6 +108,26 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
         Checkpoints(gan, os.path.join(config.run_dir, "checkpoints")).restore_latest()
 
 
+def test_checkpoint_restores_every_variable_of_a_dcgan_with_ema(tmp_path):
+    # Batch-norm statistics are not trainable, so no optimizer holds them: a checkpoint
+    # must save them itself (and the EMA of G) for a resumed run to continue exactly.
+    rng = np.random.default_rng(0)
+    data = tmp_path / "images.npz"
+    np.savez(data, x=rng.integers(0, 256, (64, 28, 28, 1), dtype=np.uint8))
+    config = make_config(
+        tmp_path, data__source="npz", data__path=str(data), model__network="dcgan", model__filters=8,
+        train__steps=10, train__ema_decay=0.9, log__every=5, log__images_every=10, checkpoint__every=10,
+    )
+    trained = training.train(config)
+    fresh = training.build_gan(config, training.data.load(config.data, False, 0))
+    assert Checkpoints(fresh, os.path.join(config.run_dir, "checkpoints")).restore_latest() == 10
+    for network in ("generator", "discriminator", "ema_generator"):
+        saved, restored = getattr(trained, network).weights, getattr(fresh, network).weights
+        assert any("moving_variance" in w.path for w in saved) or network == "discriminator"
+        for a, b in zip(saved, restored):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
 def test_leftover_temporary_files_of_an_interrupted_save_do_not_break_resume(tmp_path):
     config = make_config(tmp_path, train__steps=20)
     training.train(config)

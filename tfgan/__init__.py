@@ -4,7 +4,9 @@ The pieces, and where they live:
 - `tfgan.GAN` (gan.py): the one training algorithm, a `keras.Model`.
 - `tfgan.losses`: GAN losses on logits, looked up by name.
 - `tfgan.networks`: generators and discriminators (MLP, DCGAN), conditional or not.
-- `tfgan.hooks`: extension points of the training step (penalties, augmentation, EMA).
+- `tfgan.hooks`: extension points of the training step (penalties, augmentation), and
+  `GeneratorEMA`.
+- `tfgan.export` and `tfgan.generate`: SavedModel and ONNX exports, and sampling them.
 - `tfgan.data`: tf.data pipelines from tfds, folders, .npz, idx files and 2D mixtures.
 - `tfgan.callbacks`: TensorBoard logging and checkpoints.
 - `tfgan.config` and `tfgan.fit`: the YAML config and the command line.
@@ -17,7 +19,11 @@ import importlib
 
 __version__ = "0.1.0"
 
-_LAZY = {"GAN": ("tfgan.gan", "GAN"), "Hook": ("tfgan.hooks", "Hook")}
+_LAZY = {
+    "GAN": ("tfgan.gan", "GAN"),
+    "Hook": ("tfgan.hooks", "Hook"),
+    "GeneratorEMA": ("tfgan.hooks", "GeneratorEMA"),
+}
 
 
 def __getattr__(name):

@@ -101,11 +101,14 @@ class TrainConfig:
     d_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     g_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     lr_schedule: Literal["constant", "linear"] = "constant"  # linear: both rates decay to 0 at train.steps
+    ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
     jit_compile: bool = False  # XLA; faster for MLPs, slower for DCGAN on CPU
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
 
     def validate(self):
         _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
+        if not 0.0 <= self.ema_decay < 1.0:
+            _fail("train.ema_decay", "a number in [0, 1) (0: no EMA)", self.ema_decay)
         self.d_optimizer.validate("train.d_optimizer")
         self.g_optimizer.validate("train.g_optimizer")
 
@@ -133,6 +136,23 @@ class CheckpointConfig:
 
 
 @dataclasses.dataclass
+class ExportConfig:
+    formats: list[str] = dataclasses.field(default_factory=list)  # at the end of training: saved_model and/or onnx
+    name: Optional[str] = None  # the model's directory under export.dir (default: the run's name)
+    dir: str = "saved_models"  # base of the TF Serving layout: <dir>/<name>/<version>/
+    opset: int = 17  # ONNX opset
+
+    def validate(self):
+        formats = ("saved_model", "onnx")  # tfgan.export.FORMATS, named here to keep TensorFlow out
+        for i, value in enumerate(self.formats):
+            if value not in formats:
+                _fail(f"export.formats[{i}]", "one of " + ", ".join(repr(f) for f in formats), value)
+        if self.name is not None and (not self.name or "/" in self.name or self.name in (".", "..")):
+            _fail("export.name", "a plain directory name, without '/'", self.name)
+        _positive(self, "export", "opset")
+
+
+@dataclasses.dataclass
 class Config:
     name: str = "run"  # names the run; the default run_dir is runs/<name>
     seed: int = 0  # seeds weights, noise and data order
@@ -143,6 +163,7 @@ class Config:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     log: LogConfig = dataclasses.field(default_factory=LogConfig)
     checkpoint: CheckpointConfig = dataclasses.field(default_factory=CheckpointConfig)
+    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
 
     def validate(self):
         if not self.name or "/" in self.name:
@@ -155,6 +176,7 @@ class Config:
         self.train.validate()
         self.log.validate()
         self.checkpoint.validate(self.log)
+        self.export.validate()
         # Keras runs whole executions even past steps_per_epoch, so every epoch and
         # the run itself must end on a multiple of it.
         for key, value in (("train.steps", self.train.steps), ("log.every", self.log.every)):

@@ -55,7 +55,10 @@ class GAN(keras.Model):
             shape=(), dtype="int64", initializer="zeros", trainable=False,
             aggregation="only_first_replica", name="step",
         )
+        self.ema_generator = None  # set by a GeneratorEMA hook
         self._build_networks()
+        for hook in self.hooks:
+            hook.attach(self)
 
     def _build_networks(self):
         # Creating the weights now lets `compile` build the optimizers up front,
@@ -111,12 +114,17 @@ class GAN(keras.Model):
         z = tf.random.stateless_normal([batch_size * replicas, self.latent_dim], seed=seed)
         return z[replica * batch_size : (replica + 1) * batch_size]
 
+    @property
+    def sampler(self):
+        """The generator to sample from: the EMA of G where a hook keeps one, else G."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
     def generate(self, num, labels=None, seed=0, training=False):
-        """`num` samples from fixed noise (the same `seed` gives the same z)."""
+        """`num` samples of `sampler` from fixed noise (the same `seed` gives the same z)."""
         z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
         if self.num_classes and labels is None:
             labels = tf.range(num) % self.num_classes
-        return self.generator(z, labels, training=training)
+        return self.sampler(z, labels, training=training)
 
     # --- Training ---
 

@@ -4,6 +4,8 @@ Imports no TensorFlow, so that the CLI can refuse a run in a fraction of a
 second, before TensorFlow's start-up messages.
 
     <run_dir>/config.yaml      the resolved config (written atomically)
+    <run_dir>/generator.json   the generator's Keras config, so that an export
+                               rebuilds it without loading the data
     <run_dir>/checkpoints/     tf.train.CheckpointManager's files
     <run_dir>/tensorboard/     event files, and samples/ with PNG grids
 """
@@ -15,8 +17,8 @@ import yaml
 from tfgan.errors import UserError
 
 # Keys that may change between a run and its resumption: how long and how
-# verbosely to train, not what is trained.
-RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "run_dir")
+# verbosely to train, and what to export, not what is trained.
+RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "export.", "run_dir")
 
 
 def checkpoint_dir(config):
@@ -47,10 +49,18 @@ def check(config, resume):
 
 
 def write_config(config):
-    os.makedirs(config.run_dir, exist_ok=True)
-    path = os.path.join(config.run_dir, "config.yaml")
+    write_atomic(os.path.join(config.run_dir, "config.yaml"), config.to_yaml())
+
+
+def generator_spec_path(run_dir):
+    return os.path.join(run_dir, "generator.json")
+
+
+def write_atomic(path, text):
+    """Writes `text` to a temporary file and renames it over `path`."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path + ".tmp", "w") as f:
-        f.write(config.to_yaml())
+        f.write(text)
     os.replace(path + ".tmp", path)
 
 
@@ -69,7 +79,7 @@ def _check_resumable(config):
         details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:3])
         raise UserError(
             f"--resume with a config that changes what is trained ({details}); only "
-            f"train.steps, log.* and checkpoint.* may change. Use the run's own config.yaml"
+            f"train.steps, log.*, checkpoint.* and export.* may change. Use the run's own config.yaml"
         )
 
 

@@ -5,7 +5,10 @@
 3. Restore the latest checkpoint if resuming; write the resolved config.
 4. `fit` in epochs of `log.every` steps, with the TensorBoard and checkpoint
    callbacks, until `train.steps`. Ctrl-C saves a checkpoint before exiting.
+5. Export the generator if `export.formats` asks for it (a new version each time).
 """
+
+import json
 
 import keras
 
@@ -13,6 +16,7 @@ from tfgan import callbacks, data, networks, rundir
 from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
+from tfgan.hooks import GeneratorEMA
 from tfgan.networks import packing
 
 
@@ -75,7 +79,8 @@ def build_gan(config: Config, examples: data.Examples):
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     generator, discriminator = build_networks(config, examples)
     train = config.train
-    gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, name="gan")
+    hooks = [GeneratorEMA(train.ema_decay)] if train.ema_decay else []
+    gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks, name="gan")
     gan.compile(
         d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps),
         g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps),
@@ -113,6 +118,7 @@ def train(config: Config, resume=False):
     if resume:
         checkpoints.restore_latest()
     rundir.write_config(config)
+    rundir.write_atomic(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
 
     real_points = None if examples.is_images else examples.samples[:2500]
     centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
@@ -135,4 +141,12 @@ def train(config: Config, resume=False):
     checkpoints.save()
     if int(gan.step.numpy()) % config.log.images_every:
         logger.log_samples(int(gan.step.numpy()))  # the final samples, always
+    if config.export.formats:
+        from tfgan import export
+
+        path = export.export_run(
+            config.run_dir, config.export.name or config.name, config.export.dir, config.export.formats,
+            opset=config.export.opset,
+        )
+        print(f"tfgan.fit: exported the generator to {path}")
     return gan

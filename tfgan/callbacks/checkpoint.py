@@ -1,4 +1,5 @@
-"""Checkpoints: G, D, both optimizers and the step counter, via `tf.train.Checkpoint`.
+"""Checkpoints: G, D, both optimizers, the step counter and the EMA of G where
+the run keeps one, via `tf.train.Checkpoint`.
 
 The step is also the whole RNG state (z and the data order are drawn from
 (seed, step)), so restoring it makes a resumed run continue bit for bit.
@@ -15,14 +16,25 @@ import tensorflow as tf
 from tfgan.errors import UserError
 
 
+def network_weights(model):
+    """A network's variables, as the list a checkpoint holds, in `model.weights` order.
+
+    Keras 3 leaves sub-layers kept in Python lists out of TensorFlow's object graph
+    (keras-team/keras#18398), so `tf.train.Checkpoint(generator=model)` would miss,
+    say, the batch-norm statistics of DCGAN's stages. The list holds every variable;
+    its order is fixed by the architecture.
+    """
+    return list(model.weights)
+
+
 class Checkpoints:
     """The checkpoints of one GAN in one directory."""
 
     def __init__(self, gan, directory, keep=3):
         self.gan = gan
+        networks = {"generator": gan.generator, "discriminator": gan.discriminator, "ema_generator": gan.ema_generator}
         self.checkpoint = tf.train.Checkpoint(
-            generator=gan.generator,
-            discriminator=gan.discriminator,
+            **{name: network_weights(model) for name, model in networks.items() if model is not None},
             d_optimizer=gan.d_optimizer,
             g_optimizer=gan.g_optimizer,
             step=gan.step,

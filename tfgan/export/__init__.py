@@ -1,0 +1,66 @@
+"""Ship a generator: SavedModel for TF Serving, and ONNX.
+
+    export_run("runs/dcgan_mnist", "dcgan_mnist")  # -> saved_models/dcgan_mnist/<version>/
+
+A version directory holds the SavedModel (`saved_model.pb`, `variables/`,
+`assets.extra/` with tfgan.json and config.yaml) and `model.onnx`. It is staged
+and renamed into place, so it appears complete or not at all.
+
+This module imports TensorFlow only when it exports, so that the CLI rejects a
+bad flag before TensorFlow starts.
+"""
+
+import os
+
+from tfgan import __version__
+from tfgan.errors import UserError
+from tfgan.export import layout
+
+FORMATS = ("saved_model", "onnx")
+ONNX_FILE = "model.onnx"
+
+
+def parse_formats(formats):
+    """'saved_model,onnx' or a list -> a tuple of known formats, in the given order."""
+    if isinstance(formats, str):
+        formats = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UserError(f"unknown export format {', '.join(unknown) or '(none)'}; expected one or more of: {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(formats))
+
+
+def export(generator, model_dir, formats=FORMATS, version=None, force=False, metadata=None, opset=None):
+    """Writes `generator` as `<model_dir>/<version>/`; returns that path."""
+    from tfgan.export import onnx, saved_model, signatures
+
+    formats = parse_formats(formats)
+    version = layout.choose_version(model_dir, version, force)
+    metadata = {
+        "tfgan_version": __version__,
+        "signatures": signatures.describe(generator),
+        **(metadata or {}),
+    }
+    final = os.path.join(model_dir, str(version))
+    os.makedirs(model_dir, exist_ok=True)
+    with layout.Staging(final) as staging:
+        if "saved_model" in formats:
+            saved_model.write(generator, staging, metadata)
+        if "onnx" in formats:
+            onnx.write(generator, os.path.join(staging, ONNX_FILE), metadata, opset or onnx.DEFAULT_OPSET)
+    return final
+
+
+def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False, opset=None):
+    """Exports the latest generator of a training run (its EMA weights if it kept them)."""
+    formats = parse_formats(formats)
+    name = name or os.path.basename(os.path.normpath(run_dir))
+    layout.check_name(name)
+    layout.choose_version(os.path.join(base_dir, name), version, force)  # refuse before TensorFlow starts
+    if not os.path.isdir(run_dir):
+        raise UserError(f"run directory not found: {run_dir}")
+    from tfgan.export import run
+
+    generator, step, weights = run.load_generator(run_dir)
+    metadata = {"step": step, "weights": weights, "run_dir": os.path.abspath(run_dir), "config": run.read_config(run_dir)}
+    return export(generator, os.path.join(base_dir, name), formats, version, force, metadata, opset)

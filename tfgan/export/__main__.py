@@ -1,0 +1,43 @@
+"""python -m tfgan.export --run RUN_DIR [--name NAME] [--format saved_model,onnx] [--out saved_models]
+                          [--version N] [--force] [--opset N]
+
+Exit codes: 0 exported; 2 a user error (no such run, no checkpoint, unknown
+format, a name with a path separator, an existing version without --force),
+reported in one line, with nothing written.
+"""
+
+import argparse
+import os
+import sys
+
+from tfgan.errors import UserError
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m tfgan.export", description="Export a run's generator for serving.")
+    parser.add_argument("--run", required=True, help="the run directory of python -m tfgan.fit (e.g. runs/dcgan_mnist)")
+    parser.add_argument("--name", help="model name: the directory under --out (default: the run directory's name)")
+    parser.add_argument("--format", default="saved_model,onnx", help="saved_model, onnx, or both comma-separated (default: both)")
+    parser.add_argument("--out", default="saved_models", help="base directory of the TF Serving layout (default: saved_models)")
+    parser.add_argument("--version", type=int, help="version number (default: one past the highest present)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --version")
+    parser.add_argument("--opset", type=int, help="ONNX opset (default: 17)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfgan import export
+
+    try:
+        path = export.export_run(args.run, args.name, args.out, args.format, args.version, args.force, args.opset)
+    except UserError as e:
+        print(f"tfgan.export: error: {e}", file=sys.stderr)
+        return 2
+    print(f"tfgan.export: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The generator of a training run, rebuilt from its run directory.
+
+The architecture comes from `<run_dir>/generator.json` (written by `fit`), the
+weights from the latest checkpoint. Where the run kept an exponential moving
+average of G (`ema_generator` in the checkpoint), those weights are the ones
+a user wants, and are loaded instead.
+"""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from tfgan import rundir
+from tfgan.callbacks.checkpoint import network_weights
+from tfgan.errors import UserError
+
+
+def load_generator(run_dir):
+    """Returns (generator, step, weights), where weights names the checkpointed G used."""
+    if not os.path.isdir(run_dir):
+        raise UserError(f"run directory not found: {run_dir}")
+    spec = rundir.generator_spec_path(run_dir)
+    if not os.path.exists(spec):
+        raise UserError(f"{run_dir} is not a tfgan run directory (no generator.json); expected the run_dir of python -m tfgan.fit")
+    path = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if path is None:
+        raise UserError(f"{run_dir} has no checkpoint to export; train it first (python -m tfgan.fit)")
+    with open(spec) as f:
+        generator = keras.saving.deserialize_keras_object(json.load(f))
+    stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
+    weights = "ema_generator" if "ema_generator" in stored else "generator"
+    step = tf.Variable(0, dtype=tf.int64)
+    try:
+        status = tf.train.Checkpoint(step=step, **{weights: network_weights(generator)}).restore(path).expect_partial()
+        status.assert_existing_objects_matched()
+    except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
+        message = " ".join(str(e).split())[:300]
+        raise UserError(f"checkpoint {path} does not hold this run's generator: {message}") from None
+    return generator, int(step.numpy()), weights
+
+
+def read_config(run_dir):
+    path = os.path.join(run_dir, "config.yaml")
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()

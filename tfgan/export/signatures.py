@@ -1,0 +1,103 @@
+"""The serving functions of an exported generator, and their description.
+
+- `serving_default(z[, label]) -> {"images": float32 [N, H, W, C] in [-1, 1]}`
+  (for 2D toy generators the output is `samples` [N, 2]);
+- `generate(num, seed[, label]) -> {"images_uint8": uint8 [N, H, W, C],
+  "images_png_bytes": string [N]}`, for clients that should not build z. z is
+  drawn exactly as `GAN.generate(num, seed=seed)` draws it. TF Serving's REST API
+  base64-encodes the PNGs because the output name ends in `_bytes`.
+
+The generator runs in inference mode (batch norm uses its moving statistics).
+"""
+
+import tensorflow as tf
+
+
+def output_name(generator):
+    return "images" if len(generator.sample_shape) == 3 else "samples"
+
+
+def default_inputs(generator):
+    """The TensorSpecs of `serving_default`: z, and label for a conditional generator."""
+    specs = [tf.TensorSpec([None, generator.latent_dim], tf.float32, name="z")]
+    if generator.num_classes:
+        specs.append(tf.TensorSpec([None], tf.int32, name="label"))
+    return specs
+
+
+def default_function(generator, check_labels=True):
+    """`(z[, label]) -> {output_name: G(z, label)}`, for `input_signature=default_inputs(generator)`.
+
+    `check_labels` rejects out-of-range classes with TF Assert ops (ONNX has none).
+    """
+    name = output_name(generator)
+    if generator.num_classes:
+        check = _checked_labels if check_labels else lambda label, num_classes: label
+        return lambda z, label: {name: generator(z, check(label, generator.num_classes), training=False)}
+    return lambda z: {name: generator(z, training=False)}
+
+
+def generate_inputs(generator):
+    specs = [tf.TensorSpec([], tf.int32, name="num"), tf.TensorSpec([], tf.int64, name="seed")]
+    if generator.num_classes:
+        specs.append(tf.TensorSpec([None], tf.int32, name="label"))
+    return specs
+
+
+def generate_function(generator):
+    """`(num, seed[, label]) -> uint8 and PNG images`; image generators only."""
+
+    def generate(num, seed, label=None):
+        tf.debugging.assert_positive(num, message="num must be a positive number of images")
+        z = tf.random.stateless_normal([num, generator.latent_dim], seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+        if label is not None:
+            tf.debugging.assert_equal(tf.size(label), num, message="label must hold one class per image (num of them)")
+            label = _checked_labels(label, generator.num_classes)
+        pixels = to_uint8(generator(z, label, training=False))
+        png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)
+        return {"images_uint8": pixels, "images_png_bytes": png}
+
+    if generator.num_classes:
+        return generate
+    return lambda num, seed: generate(num, seed)
+
+
+def to_uint8(images):
+    """[-1, 1] floats -> [0, 255] uint8, as `tfgan.visualize.image_grid` maps them."""
+    return tf.cast(tf.round((tf.clip_by_value(images, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)
+
+
+def _checked_labels(label, num_classes):
+    # An out-of-range class would silently read a zero embedding row on CPU and
+    # fail obscurely on GPU; reject it with a message a client can act on.
+    message = f"label must be a class in [0, {num_classes})"
+    checks = [
+        tf.debugging.assert_non_negative(label, message=message),
+        tf.debugging.assert_less(label, num_classes, message=message),
+    ]
+    with tf.control_dependencies(checks):  # before the embedding lookup reads the label
+        return tf.identity(label)
+
+
+def describe(generator):
+    """The signatures' inputs and outputs, for metadata and the README."""
+    shape = [None, *generator.sample_shape]
+    default = {
+        "inputs": {"z": {"dtype": "float32", "shape": [None, generator.latent_dim]}},
+        "outputs": {output_name(generator): {"dtype": "float32", "shape": shape, "range": [-1.0, 1.0]}},
+    }
+    if generator.num_classes:
+        default["inputs"]["label"] = {"dtype": "int32", "shape": [None], "classes": generator.num_classes}
+    signatures = {"serving_default": default}
+    if output_name(generator) == "images":
+        inputs = {"num": {"dtype": "int32", "shape": []}, "seed": {"dtype": "int64", "shape": []}}
+        if generator.num_classes:
+            inputs["label"] = default["inputs"]["label"]
+        signatures["generate"] = {
+            "inputs": inputs,
+            "outputs": {
+                "images_uint8": {"dtype": "uint8", "shape": shape},
+                "images_png_bytes": {"dtype": "string", "shape": [None], "format": "PNG"},
+            },
+        }
+    return signatures
