@@ -243,6 +243,27 @@ def test_export_cli_refuses_a_run_without_checkpoint(runs, tmp_path):
     assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out" / "run") == []
 
 
+def test_export_cli_in_a_fresh_process_writes_the_next_version(runs, tmp_path):
+    out = tmp_path / "out"
+    for version in (1, 2):
+        result = cli("tfgan.export", "--run", runs["cgan"][0], "--name", "digits", "--format", "saved_model", "--out", str(out))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert f"tfgan.export: wrote {out / 'digits' / str(version)}" in result.stdout
+    assert sorted(os.listdir(out / "digits")) == ["1", "2"]
+
+
+def test_export_cli_refuses_a_corrupt_checkpoint_and_leaves_it_alone(runs, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs["mlp"][0], run_dir)
+    (data,) = [p for p in (run_dir / "checkpoints").iterdir() if p.name.endswith(".data-00000-of-00001")]
+    data.write_bytes(data.read_bytes()[:100])
+    result = cli("tfgan.export", "--run", str(run_dir), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "does not hold this run's generator" in result.stderr
+    assert "Traceback" not in result.stderr and len(data.read_bytes()) == 100
+
+
 def test_generate_writes_the_same_grid_from_both_formats(exported, tmp_path):
     from PIL import Image
 

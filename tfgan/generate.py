@@ -39,8 +39,10 @@ class SavedModelGenerator:
         inputs = self.function.structured_input_signature[1]
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
-        metadata_path = os.path.join(path, METADATA)
-        self.metadata = json.load(open(metadata_path)) if os.path.exists(metadata_path) else {}
+        self.metadata = {}
+        if os.path.exists(os.path.join(path, METADATA)):
+            with open(os.path.join(path, METADATA)) as f:
+                self.metadata = json.load(f)
 
     def __call__(self, z, labels=None):
         feeds = {"z": self.tf.constant(z)}

@@ -12,6 +12,7 @@ import os
 import keras
 import tensorflow as tf
 
+from tfgan import networks  # noqa: F401  (registers the network classes generator.json names)
 from tfgan import rundir
 from tfgan.callbacks.checkpoint import network_weights
 from tfgan.errors import UserError
@@ -29,10 +30,10 @@ def load_generator(run_dir):
         raise UserError(f"{run_dir} has no checkpoint to export; train it first (python -m tfgan.fit)")
     with open(spec) as f:
         generator = keras.saving.deserialize_keras_object(json.load(f))
-    stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
-    weights = "ema_generator" if "ema_generator" in stored else "generator"
     step = tf.Variable(0, dtype=tf.int64)
     try:
+        stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
+        weights = "ema_generator" if "ema_generator" in stored else "generator"
         status = tf.train.Checkpoint(step=step, **{weights: network_weights(generator)}).restore(path).expect_partial()
         status.assert_existing_objects_matched()
     except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
