@@ -12,6 +12,7 @@ from typing import Literal, Optional
 
 import yaml
 
+from tfgan import export  # imports no TensorFlow until it exports
 from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
@@ -143,11 +144,10 @@ class ExportConfig:
     opset: int = 17  # ONNX opset
 
     def validate(self):
-        formats = ("saved_model", "onnx")  # tfgan.export.FORMATS, named here to keep TensorFlow out
         for i, value in enumerate(self.formats):
-            if value not in formats:
-                _fail(f"export.formats[{i}]", "one of " + ", ".join(repr(f) for f in formats), value)
-        if self.name is not None and (not self.name or "/" in self.name or self.name in (".", "..")):
+            if value not in export.FORMATS:
+                _fail(f"export.formats[{i}]", "one of " + ", ".join(repr(f) for f in export.FORMATS), value)
+        if self.name is not None and not export.layout.is_plain_name(self.name):
             _fail("export.name", "a plain directory name, without '/'", self.name)
         _positive(self, "export", "opset")
 

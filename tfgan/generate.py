@@ -23,8 +23,9 @@ import sys
 import numpy as np
 
 from tfgan.errors import UserError
+from tfgan.export import ONNX_FILE, layout  # neither imports TensorFlow
 
-ONNX_FILE = "model.onnx"  # as tfgan.export writes it (not imported: it would load more than needed)
+OUTPUTS = (".png", ".npz")
 METADATA = os.path.join("assets.extra", "tfgan.json")
 
 
@@ -74,10 +75,8 @@ class OnnxGenerator:
 
 def load(path):
     """The generator at `path`: a SavedModel dir, an .onnx file, or a TF Serving model dir."""
-    if os.path.isdir(path) and not _is_model_dir(path):
-        versions = sorted((int(v) for v in os.listdir(path) if v.isdigit()), reverse=True)
-        if versions:
-            path = os.path.join(path, str(versions[0]))
+    if os.path.isdir(path) and not _is_model_dir(path) and layout.versions(path):
+        path = os.path.join(path, str(layout.versions(path)[-1]))
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb")):
         return SavedModelGenerator(path)
     if os.path.isdir(path) and os.path.exists(os.path.join(path, ONNX_FILE)):
@@ -121,18 +120,17 @@ def sample(generator, num, seed=0, label=None):
 
 
 def write(path, outputs, labels, z, rows):
+    """A .npz of samples, labels and z, or else a PNG grid (`path` ends in one of OUTPUTS)."""
     from tfgan import visualize
 
     if path.endswith(".npz"):
         arrays = {"samples": outputs, "z": z, **({"labels": labels} if labels is not None else {})}
         np.savez(path + ".tmp.npz", **arrays)
         os.replace(path + ".tmp.npz", path)
-    elif path.endswith(".png"):
+    else:
         if outputs.ndim != 4:
             raise UserError(f"this model makes points of shape {outputs.shape[1:]}, not images; write them to a .npz")
         visualize.write_png(path, visualize.image_grid(outputs, rows))
-    else:
-        raise UserError(f"--out {path}: expected a .png (a grid of images) or a .npz file")
 
 
 def main(argv=None):
@@ -147,7 +145,7 @@ def main(argv=None):
     try:
         if args.num < 1:
             raise UserError(f"--num must be a positive number of samples, got {args.num}")
-        if not args.out.endswith((".png", ".npz")):
+        if not args.out.endswith(OUTPUTS):  # checked before the model loads
             raise UserError(f"--out {args.out}: expected a .png (a grid of images) or a .npz file")
         generator = load(args.model)
         outputs, labels, z = sample(generator, args.num, args.seed, args.label)

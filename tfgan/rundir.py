@@ -48,8 +48,12 @@ def check(config, resume):
             raise UserError(f"{what} not found: {path} (data.{key})")
 
 
+def config_path(run_dir):
+    return os.path.join(run_dir, "config.yaml")
+
+
 def write_config(config):
-    write_atomic(os.path.join(config.run_dir, "config.yaml"), config.to_yaml())
+    write_atomic(config_path(config.run_dir), config.to_yaml())
 
 
 def generator_spec_path(run_dir):
@@ -65,7 +69,7 @@ def write_atomic(path, text):
 
 
 def _check_resumable(config):
-    path = os.path.join(config.run_dir, "config.yaml")
+    path = config_path(config.run_dir)
     if not os.path.exists(path):
         return
     with open(path) as f:

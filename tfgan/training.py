@@ -24,13 +24,13 @@ def build_networks(config: Config, examples: data.Examples):
     """G and D for the config's architecture and the data's shape and classes."""
     model, shape, classes = config.model, examples.sample_shape, examples.num_classes
     generator_cls, discriminator_cls = networks.get(model.network)
+    d_shape = packing.packed_shape(shape, model.pack)  # D sees `pack` samples joined (PacGAN)
     if model.network == "dcgan":
         if not examples.is_images:
             raise UserError(
                 f"model.network dcgan needs images, but data.source {config.data.source!r} gives "
                 f"points of shape {shape}; use model.network=mlp"
             )
-        d_shape = packing.packed_shape(shape, model.pack)
         try:
             generator = generator_cls(shape, model.latent_dim, model.filters, classes, model.label_encoding, name="generator")
             discriminator = discriminator_cls(d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, name="discriminator")
@@ -43,7 +43,7 @@ def build_networks(config: Config, examples: data.Examples):
         num_classes=classes, label_encoding=model.label_encoding, name="generator",
     )
     discriminator = discriminator_cls(
-        packing.packed_shape(shape, model.pack), model.d_hidden, model.activation, classes,
+        d_shape, model.d_hidden, model.activation, classes,
         conditioning_mode=model.d_conditioning, name="discriminator",
     )
     return generator, _packed(discriminator, model.pack)

@@ -13,8 +13,13 @@ import uuid
 from tfgan.errors import UserError
 
 
+def is_plain_name(name):
+    """Whether `name` can be one directory under the base: not empty, no separator, not . or .."""
+    return bool(name) and os.sep not in name and "/" not in name and name not in (".", "..")
+
+
 def check_name(name):
-    if not name or os.sep in name or "/" in name or name in (".", ".."):
+    if not is_plain_name(name):
         raise UserError(f"export name {name!r} must be a plain directory name, without a path separator")
 
 

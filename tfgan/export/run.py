@@ -43,7 +43,7 @@ def load_generator(run_dir):
 
 
 def read_config(run_dir):
-    path = os.path.join(run_dir, "config.yaml")
+    path = rundir.config_path(run_dir)
     if not os.path.exists(path):
         return ""
     with open(path) as f:
