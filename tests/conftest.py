@@ -2,6 +2,15 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import tensorflow as tf  # noqa: E402
+
+# Two logical CPUs, so that MirroredStrategy runs two replicas on this machine
+# (tests/test_distribute.py). It must happen before TensorFlow starts; the
+# default strategy keeps using CPU:0 alone.
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from helpers import RUNS  # noqa: E402

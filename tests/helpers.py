@@ -1,6 +1,11 @@
 """Small configs and readers shared by the training and CLI tests."""
 
+import copy
+
+import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
+
+from tfgan import config as config_lib
 
 TINY_RING = {
     "name": "tiny",
@@ -40,3 +45,21 @@ def read_events(log_dir):
         plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
         events[tag] = {"plugin": plugin, "steps": [e.step for e in accumulator.Tensors(tag)], "events": accumulator.Tensors(tag)}
     return events
+
+
+def make_config(tmp_path, name="run", **changes):
+    """TINY_RING in `tmp_path/name`, with `section__key=value` and `section={...}` changes."""
+    tree = copy.deepcopy(TINY_RING)
+    tree["run_dir"] = str(tmp_path / name)
+    for key, value in changes.items():
+        if "__" in key:
+            section, field = key.split("__")
+            tree.setdefault(section, {})[field] = value
+        else:
+            tree[key] = {**tree.get(key, {}), **value}
+    return config_lib.from_dict(tree)
+
+
+def scalar(events, tag, step):
+    index = events[tag]["steps"].index(step)
+    return float(tf.make_ndarray(events[tag]["events"][index].tensor_proto))

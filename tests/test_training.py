@@ -1,31 +1,16 @@
 """A run assembled from a config, in-process: resume, checkpoints, TensorBoard."""
 
-import copy
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import TINY_RING, read_events
+from helpers import make_config, read_events, scalar
 from tfgan import config as config_lib
 from tfgan import training
 from tfgan.callbacks import Checkpoints
 from tfgan.errors import UserError
-
-
-def make_config(tmp_path, name="run", **changes):
-    tree = copy.deepcopy(TINY_RING)
-    tree["run_dir"] = str(tmp_path / name)
-    for key, value in changes.items():
-        section, field = key.split("__")
-        tree.setdefault(section, {})[field] = value
-    return config_lib.from_dict(tree)
-
-
-def scalar(events, tag, step):
-    index = events[tag]["steps"].index(step)
-    return float(tf.make_ndarray(events[tag]["events"][index].tensor_proto))
 
 
 def test_resumed_run_continues_the_same_learning_curve(tmp_path):

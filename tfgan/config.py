@@ -12,7 +12,7 @@ from typing import Literal, Optional
 
 import yaml
 
-from tfgan import export  # imports no TensorFlow until it exports
+from tfgan import distribute, export  # neither imports TensorFlow here
 from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
@@ -33,6 +33,7 @@ class DataConfig:
     channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
     limit: Optional[int] = None  # use only the first N examples
     num_examples: int = 100_000  # ring/grid: how many points to draw
+    deterministic: bool = True  # false: tf.data may hand over batches out of order when faster (not reproducible)
 
     def validate(self):
         _positive(self, "data", "resolution", "limit", "num_examples")
@@ -103,8 +104,9 @@ class TrainConfig:
     g_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     lr_schedule: Literal["constant", "linear"] = "constant"  # linear: both rates decay to 0 at train.steps
     ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
-    jit_compile: bool = False  # XLA; faster for MLPs, slower for DCGAN on CPU
+    jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
+    mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"  # Keras dtype policy of G and D
 
     def validate(self):
         _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
@@ -112,6 +114,19 @@ class TrainConfig:
             _fail("train.ema_decay", "a number in [0, 1) (0: no EMA)", self.ema_decay)
         self.d_optimizer.validate("train.d_optimizer")
         self.g_optimizer.validate("train.g_optimizer")
+
+
+@dataclasses.dataclass
+class DistributeConfig:
+    strategy: Literal[distribute.STRATEGIES] = "auto"  # auto: all GPUs if more than one, else one device
+    devices: list[str] = dataclasses.field(default_factory=list)  # mirrored/one_device, e.g. [GPU:0, GPU:1]
+    sync_batch_norm: bool = False  # batch norm statistics over the global batch, not each replica's share
+
+    def validate(self):
+        if self.devices and self.strategy not in ("mirrored", "one_device"):
+            _fail("distribute.devices", f"[] for strategy {self.strategy!r} (devices are for mirrored and one_device)", self.devices)
+        if len(self.devices) > 1 and self.strategy == "one_device":
+            _fail("distribute.devices", "one device for strategy 'one_device'", self.devices)
 
 
 @dataclasses.dataclass
@@ -161,6 +176,7 @@ class Config:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    distribute: DistributeConfig = dataclasses.field(default_factory=DistributeConfig)
     log: LogConfig = dataclasses.field(default_factory=LogConfig)
     checkpoint: CheckpointConfig = dataclasses.field(default_factory=CheckpointConfig)
     export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
@@ -174,6 +190,7 @@ class Config:
         self.model.validate()
         self.loss.validate()
         self.train.validate()
+        self.distribute.validate()
         self.log.validate()
         self.checkpoint.validate(self.log)
         self.export.validate()
@@ -261,8 +278,8 @@ def _coerce(value, hint, key):
         return _coerce(value, args[0], key)
     if origin is Literal:
         choices = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
-        if value not in choices:
-            _fail(key, "one of " + ", ".join(repr(c) for c in choices), value)
+        if not any(value == c and type(value) is type(c) for c in choices):  # true is not 1
+            _fail(key, "one of " + ", ".join(_yaml_text(c) for c in choices), value)
         return value
     if origin is list:
         if not isinstance(value, list):
@@ -280,6 +297,10 @@ def _coerce(value, hint, key):
     if hint in (str, bool) and isinstance(value, hint):
         return value
     _fail(key, {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[hint], value)
+
+
+def _yaml_text(value):
+    return {True: "true", False: "false"}[value] if isinstance(value, bool) else repr(value)
 
 
 def _fail(key, expected, value):

@@ -69,6 +69,9 @@ class GAN(keras.Model):
         z = tf.zeros([batch, self.latent_dim])
         labels = tf.zeros([batch], tf.int32) if self.num_classes else None
         self.discriminator(self.generator(z, labels, training=False), labels, training=False)
+        # Built: otherwise `fit` under a tf.distribute strategy traces `call` on
+        # a data batch to build the model, and the data are not G's input.
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, **kwargs):
         super().compile(**kwargs)
@@ -124,7 +127,7 @@ class GAN(keras.Model):
         z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
         if self.num_classes and labels is None:
             labels = tf.range(num) % self.num_classes
-        return self.sampler(z, labels, training=training)
+        return tf.cast(self.sampler(z, labels, training=training), tf.float32)  # also under mixed precision
 
     # --- Training ---
 
@@ -138,7 +141,12 @@ class GAN(keras.Model):
         for hook in self.hooks:
             hook.after_generator_step(self)
         self.step.assign_add(1)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3 averages a cluster's results over axis 0, which scalars lack
+            # (tensorflow/tensorflow#72388); shape [1] averages to the scalar.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def _train_discriminator(self, real, labels, phase):
         batch_size = tf.shape(real)[0]
@@ -150,8 +158,8 @@ class GAN(keras.Model):
             fake_logits = tf.cast(self.discriminator(fake_in, labels, training=True), tf.float32)
             per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
             for hook in self.hooks:
-                per_example += hook.discriminator_penalty(self, real_in, fake_in, labels)
-            loss = _average(per_example)
+                per_example += tf.cast(hook.discriminator_penalty(self, real_in, fake_in, labels), tf.float32)
+            loss = self.d_optimizer.scale_loss(_average(per_example))  # loss scaling under float16
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         self.trackers["d_loss"].update_state(per_example)
@@ -165,8 +173,8 @@ class GAN(keras.Model):
             fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
             per_example = self.loss_fn.generator_loss(fake_logits)
             for hook in self.hooks:
-                per_example += hook.generator_penalty(self, fake, labels)
-            loss = _average(per_example)
+                per_example += tf.cast(hook.generator_penalty(self, fake, labels), tf.float32)
+            loss = self.g_optimizer.scale_loss(_average(per_example))
         grads = tape.gradient(loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         self.trackers["g_loss"].update_state(per_example)
@@ -217,6 +225,12 @@ def _unpack(data, num_classes):
 
 
 def _split(batch, parts):
+    """`parts` minibatches, taking every `parts`-th example.
+
+    Strided rather than contiguous: a distributed dataset hands each replica a
+    contiguous slice of the global batch, so with strides minibatch `i` holds the
+    same examples, in the same order, on any number of replicas.
+    """
     if parts == 1:
         return [batch]
     size = batch.shape[0]
@@ -225,7 +239,8 @@ def _split(batch, parts):
             f"With d_steps={parts} each batch holds {parts} real minibatches, so its size must "
             f"be divisible by {parts}. Received a batch of {size}."
         )
-    return tf.split(batch, parts)
+    grouped = tf.reshape(batch, tf.concat([[-1, parts], tf.shape(batch)[1:]], axis=0))
+    return tf.unstack(grouped, num=parts, axis=1)
 
 
 def _average(per_example):

@@ -16,9 +16,12 @@ import yaml
 
 from tfgan.errors import UserError
 
-# Keys that may change between a run and its resumption: how long and how
-# verbosely to train, and what to export, not what is trained.
-RESUMABLE_CHANGES = ("train.steps", "log.", "checkpoint.", "export.", "run_dir")
+# Keys that may change between a run and its resumption: how long, where and
+# how verbosely to train, and what to export, not what is trained. (The same
+# global batch trains the same weights on any number of replicas.)
+RESUMABLE_CHANGES = (
+    "train.steps", "train.jit_compile", "data.deterministic", "log.", "checkpoint.", "export.", "distribute.", "run_dir",
+)
 
 
 def checkpoint_dir(config):
@@ -83,7 +86,8 @@ def _check_resumable(config):
         details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed[:3])
         raise UserError(
             f"--resume with a config that changes what is trained ({details}); only "
-            f"train.steps, log.*, checkpoint.* and export.* may change. Use the run's own config.yaml"
+            f"{', '.join(k + '*' if k.endswith('.') else k for k in RESUMABLE_CHANGES)} may change. "
+            f"Use the run's own config.yaml"
         )
 
 

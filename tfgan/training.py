@@ -1,23 +1,33 @@
 """A training run, assembled from a `Config`.
 
-1. Load the examples the config names (data shapes and class count come from them).
-2. Build G and D for those shapes, and the GAN around them; compile it.
+1. Pick the tf.distribute strategy; load the examples the config names (data
+   shapes and class count come from them).
+2. In the strategy's scope and under the dtype policy, build G and D for those
+   shapes and the GAN around them; compile it (both optimizers built there).
 3. Restore the latest checkpoint if resuming; write the resolved config.
 4. `fit` in epochs of `log.every` steps, with the TensorBoard and checkpoint
    callbacks, until `train.steps`. Ctrl-C saves a checkpoint before exiting.
 5. Export the generator if `export.formats` asks for it (a new version each time).
+
+In a multi-worker cluster every worker trains, but only the chief writes the
+config, the TensorBoard events and the exports; the other workers save their
+checkpoints (saving is a collective step) to a scratch directory they delete.
 """
 
 import json
+import shutil
+import tempfile
 
 import keras
+import tensorflow as tf
 
-from tfgan import callbacks, data, networks, rundir
+from tfgan import callbacks, data, distribute, networks, rundir
 from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
 from tfgan.hooks import GeneratorEMA
 from tfgan.networks import packing
+from tfgan.networks.base import dtype_policy
 
 
 def build_networks(config: Config, examples: data.Examples):
@@ -31,9 +41,14 @@ def build_networks(config: Config, examples: data.Examples):
                 f"model.network dcgan needs images, but data.source {config.data.source!r} gives "
                 f"points of shape {shape}; use model.network=mlp"
             )
+        sync = config.distribute.sync_batch_norm
         try:
-            generator = generator_cls(shape, model.latent_dim, model.filters, classes, model.label_encoding, name="generator")
-            discriminator = discriminator_cls(d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, name="discriminator")
+            generator = generator_cls(
+                shape, model.latent_dim, model.filters, classes, model.label_encoding, sync_batch_norm=sync, name="generator"
+            )
+            discriminator = discriminator_cls(
+                d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync, name="discriminator"
+            )
         except ValueError as e:
             raise UserError(str(e)) from None
         return generator, _packed(discriminator, model.pack)
@@ -63,7 +78,7 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(optimizer, schedule="constant", updates=None):
+def make_optimizer(optimizer, schedule="constant", updates=None, loss_scaling=False):
     """A Keras optimizer; `updates` is how many times it will be applied in the run."""
     rate = optimizer.learning_rate
     if schedule == "linear":
@@ -72,24 +87,55 @@ def make_optimizer(optimizer, schedule="constant", updates=None):
     kwargs = {"learning_rate": rate}
     if optimizer.name in ("adam", "adamw"):
         kwargs.update(beta_1=optimizer.beta_1, beta_2=optimizer.beta_2)
-    return OPTIMIZERS[optimizer.name](**kwargs)
+    made = OPTIMIZERS[optimizer.name](**kwargs)
+    # float16 gradients underflow without a (dynamic) loss scale; bfloat16 has float32's range.
+    return keras.optimizers.LossScaleOptimizer(made) if loss_scaling else made
 
 
-def build_gan(config: Config, examples: data.Examples):
-    keras.utils.set_random_seed(config.seed)  # the networks' initial weights
-    generator, discriminator = build_networks(config, examples)
+def use_xla(config: Config, replicas):
+    """`train.jit_compile`, with `auto` resolved by the rule benchmarks/speed.py measures:
+    XLA speeds up the MLP step but slows DCGAN's convolutions on CPU. Keras 3 cannot
+    run XLA under tf.distribute with several replicas (keras-team/keras#19005)."""
+    jit = config.train.jit_compile
+    if jit is True and replicas > 1:
+        raise UserError(
+            f"train.jit_compile: expected auto or false with {replicas} replicas; Keras 3 cannot "
+            f"XLA-compile a step that tf.distribute splits over several devices (keras-team/keras#19005)"
+        )
+    if jit != "auto":
+        return jit
+    if replicas > 1:
+        return False
+    return config.model.network == "mlp" or bool(tf.config.list_logical_devices("GPU"))
+
+
+def build_gan(config: Config, examples: data.Examples, strategy=None):
+    """The compiled GAN, its variables created in `strategy`'s scope (default: the current one)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    _check_batch(config, strategy.num_replicas_in_sync)
     train = config.train
-    hooks = [GeneratorEMA(train.ema_decay)] if train.ema_decay else []
-    gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks, name="gan")
-    gan.compile(
-        d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps),
-        g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps),
-        loss=config.loss.name,
-        label_smoothing=config.loss.label_smoothing,
-        jit_compile=train.jit_compile,
-        steps_per_execution=train.steps_per_execution,
-    )
+    with strategy.scope(), dtype_policy(train.mixed_precision):
+        keras.utils.set_random_seed(config.seed)  # the networks' initial weights
+        generator, discriminator = build_networks(config, examples)
+        hooks = [GeneratorEMA(train.ema_decay)] if train.ema_decay else []
+        gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks, name="gan")
+        scaling = train.mixed_precision == "mixed_float16"
+        gan.compile(
+            d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps, scaling),
+            g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps, scaling),
+            loss=config.loss.name,
+            label_smoothing=config.loss.label_smoothing,
+            jit_compile=use_xla(config, strategy.num_replicas_in_sync),
+            steps_per_execution=train.steps_per_execution,
+        )
     return gan
+
+
+def _check_batch(config, replicas):
+    batch, pack = config.train.batch_size, config.model.pack
+    if batch % replicas or (batch // replicas) % pack:
+        need = f"a multiple of {replicas * pack} ({replicas} replicas x model.pack {pack})" if pack > 1 else f"a multiple of the {replicas} replicas"
+        raise UserError(f"train.batch_size: expected {need}, got {batch}")
 
 
 def epoch_plan(start, total, every):
@@ -111,37 +157,34 @@ def epoch_plan(start, total, every):
 
 def train(config: Config, resume=False):
     """Trains the run `config` describes; returns the GAN."""
-    rundir.check(config, resume)
+    chief = distribute.is_chief(config.distribute.strategy)
+    if chief:
+        rundir.check(config, resume)
+    strategy = distribute.make_strategy(config.distribute)
     examples = data.load(config.data, config.model.conditional, config.seed)
-    gan = build_gan(config, examples)
-    checkpoints = callbacks.Checkpoints(gan, rundir.checkpoint_dir(config), config.checkpoint.keep)
+    gan = build_gan(config, examples, strategy)
+    scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
+    checkpoints = callbacks.Checkpoints(gan, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)
     if resume:
-        checkpoints.restore_latest()
-    rundir.write_config(config)
-    rundir.write_atomic(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
-
-    real_points = None if examples.is_images else examples.samples[:2500]
-    centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
-    logger = callbacks.TensorBoardLogger(
-        rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
-        config.log.num_images, real_points, centres, seed=config.seed,
-    )
-    fit_callbacks = [logger, callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
-    examples_per_step = config.train.batch_size * config.train.d_steps
-    start = int(gan.step.numpy())
+        checkpoints.restore_latest(rundir.checkpoint_dir(config))
+    fit_callbacks = [callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
+    logger = None
+    if chief:
+        rundir.write_config(config)
+        rundir.write_atomic(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
+        logger = _logger(config, examples)
+        fit_callbacks.insert(0, logger)
     try:
-        for initial_epoch, epochs, steps_per_epoch in epoch_plan(start, config.train.steps, config.log.every):
-            dataset = examples.dataset(examples_per_step, config.seed, start_step=int(gan.step.numpy()))
-            gan.fit(
-                dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                callbacks=fit_callbacks, verbose=config.log.verbose, shuffle=False,  # the order is seeded already
-            )
+        _fit(gan, config, examples, fit_callbacks)
+        checkpoints.save()
     except KeyboardInterrupt:
         raise Interrupted(int(gan.step.numpy()), checkpoints.save()) from None
-    checkpoints.save()
-    if int(gan.step.numpy()) % config.log.images_every:
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if logger and int(gan.step.numpy()) % config.log.images_every:
         logger.log_samples(int(gan.step.numpy()))  # the final samples, always
-    if config.export.formats:
+    if chief and config.export.formats:
         from tfgan import export
 
         path = export.export_run(
@@ -150,3 +193,24 @@ def train(config: Config, resume=False):
         )
         print(f"tfgan.fit: exported the generator to {path}")
     return gan
+
+
+def _logger(config, examples):
+    real_points = None if examples.is_images else examples.samples[:2500]
+    centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
+    return callbacks.TensorBoardLogger(
+        rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
+        config.log.num_images, real_points, centres, seed=config.seed,
+    )
+
+
+def _fit(gan, config, examples, fit_callbacks):
+    examples_per_step = config.train.batch_size * config.train.d_steps
+    for initial_epoch, epochs, steps_per_epoch in epoch_plan(int(gan.step.numpy()), config.train.steps, config.log.every):
+        dataset = examples.dataset(
+            examples_per_step, config.seed, start_step=int(gan.step.numpy()), deterministic=config.data.deterministic
+        )
+        gan.fit(
+            dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+            callbacks=fit_callbacks, verbose=config.log.verbose, shuffle=False,  # the order is seeded already
+        )

@@ -52,9 +52,9 @@ class Checkpoints:
             return self.latest
         return self.manager.save(checkpoint_number=step)
 
-    def restore_latest(self):
-        """Restores the newest checkpoint; returns its step, or None if there is none."""
-        path = self.latest
+    def restore_latest(self, directory=None):
+        """Restores the newest checkpoint (in `directory`, default: this one); returns its step, or None."""
+        path = tf.train.latest_checkpoint(directory) if directory else self.latest
         if path is None:
             return None
         try:

@@ -87,4 +87,5 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
 def _learning_rate(optimizer):
     rate = optimizer.learning_rate
-    return float(rate(optimizer.iterations) if callable(rate) else rate)
+    value = rate(optimizer.iterations) if callable(rate) else rate
+    return float(keras.ops.convert_to_numpy(value))  # also a MirroredVariable under tf.distribute

@@ -28,10 +28,10 @@ class Examples:
     def is_images(self):
         return self.samples.ndim == 4
 
-    def dataset(self, examples_per_step, seed, start_step=0):
+    def dataset(self, examples_per_step, seed, start_step=0, deterministic=True):
         from tfgan.data.pipeline import make_dataset
 
-        return make_dataset(self.samples, self.labels, examples_per_step, seed, start_step)
+        return make_dataset(self.samples, self.labels, examples_per_step, seed, start_step, deterministic)
 
 
 def load(data, conditional, seed):

@@ -47,8 +47,14 @@ def scale(samples):
     return tf.cast(samples, tf.float32)
 
 
-def make_dataset(samples, labels, examples_per_step, seed, start_step=0):
-    """An endless dataset of `(samples, labels)` or `samples` batches, starting at `start_step`."""
+def make_dataset(samples, labels, examples_per_step, seed, start_step=0, deterministic=True):
+    """An endless dataset of `(samples, labels)` or `samples` batches, starting at `start_step`.
+
+    The examples stay in memory as stored (uint8 images: a quarter of float32's
+    size) and each batch is gathered and scaled in parallel map calls, so the
+    pipeline keeps ahead of training (benchmarks/pipeline.py). `deterministic=False`
+    lets tf.data hand over whichever batch is ready first.
+    """
     num = len(samples)
     if num < examples_per_step:
         raise UserError(
@@ -66,12 +72,17 @@ def make_dataset(samples, labels, examples_per_step, seed, start_step=0):
         x = scale(tf.gather(samples_t, indices))
         return x if labels_t is None else (x, tf.gather(labels_t, indices))
 
+    options = tf.data.Options()
+    options.deterministic = deterministic
+    # The examples are not files: in a cluster, workers shard the batches, not input files.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     first = start_step * examples_per_step
     return (
         tf.data.Dataset.range(first // num, np.iinfo(np.int64).max)
         .flat_map(epoch_order)
         .skip(first % num)
         .batch(examples_per_step, drop_remainder=True)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
     )

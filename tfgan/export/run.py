@@ -16,6 +16,7 @@ from tfgan import networks  # noqa: F401  (registers the network classes generat
 from tfgan import rundir
 from tfgan.callbacks.checkpoint import network_weights
 from tfgan.errors import UserError
+from tfgan.networks.base import dtype_policy
 
 
 def load_generator(run_dir):
@@ -29,7 +30,12 @@ def load_generator(run_dir):
     if path is None:
         raise UserError(f"{run_dir} has no checkpoint to export; train it first (python -m tfgan.fit)")
     with open(spec) as f:
-        generator = keras.saving.deserialize_keras_object(json.load(f))
+        spec = json.load(f)
+    # The export takes and returns float32 and computes in it, whatever policy
+    # (mixed_float16, mixed_bfloat16) trained the run: the weights are float32.
+    spec["config"]["dtype"] = "float32"
+    with dtype_policy("float32"):
+        generator = keras.saving.deserialize_keras_object(spec)
     step = tf.Variable(0, dtype=tf.int64)
     try:
         stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}

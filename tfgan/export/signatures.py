@@ -33,8 +33,12 @@ def default_function(generator, check_labels=True):
     name = output_name(generator)
     if generator.num_classes:
         check = _checked_labels if check_labels else lambda label, num_classes: label
-        return lambda z, label: {name: generator(z, check(label, generator.num_classes), training=False)}
-    return lambda z: {name: generator(z, training=False)}
+        return lambda z, label: {name: _float32(generator(z, check(label, generator.num_classes), training=False))}
+    return lambda z: {name: _float32(generator(z, training=False))}
+
+
+def _float32(outputs):
+    return tf.cast(outputs, tf.float32)  # a no-op for the float32 generator that exports build
 
 
 def generate_inputs(generator):

@@ -4,10 +4,28 @@ A generator is called `G(z, labels=None, training=None)` and has `latent_dim`,
 `num_classes` and `sample_shape`; a discriminator is called
 `D(samples, labels=None, training=None)` and returns logits. The base classes
 also rebuild a deserialized network's weights (`build_from_config`).
+
+Mixed precision: networks are built under a Keras dtype policy
+(`dtype_policy("mixed_bfloat16")`), which their layers pick up; a
+discriminator's last layer computes in float32 so that logits, and the losses
+on them, keep float32 precision.
 """
+
+import contextlib
 
 import keras
 from keras import ops
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Layers created inside use the Keras dtype policy `name`; the previous one returns after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _labels(num_classes):

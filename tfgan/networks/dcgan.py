@@ -50,13 +50,15 @@ def _init():
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def _batch_norm(name):
+def _batch_norm(name, synchronized):
     # momentum 0.9 / epsilon 1e-5: the running statistics PyTorch's DCGAN keeps,
-    # so that inference-mode samples track the generator closely.
+    # so that inference-mode samples track the generator closely. `synchronized`:
+    # statistics over the global batch under tf.distribute, not each replica's share.
     return keras.layers.BatchNormalization(
         momentum=0.9,
         epsilon=1e-5,
         gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02),
+        synchronized=synchronized,
         name=name,
     )
 
@@ -72,6 +74,7 @@ class DCGANGenerator(Generator):
         filters=64,
         num_classes=0,
         label_encoding="embedding",
+        sync_batch_norm=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,6 +83,7 @@ class DCGANGenerator(Generator):
         self.filters = int(filters)
         self.num_classes = int(num_classes)
         self.label_encoding = label_encoding
+        self.sync_batch_norm = bool(sync_batch_norm)
         stages = num_stages(self.sample_shape)
         height, width, channels = self.sample_shape
         self.base_shape = (height // 2**stages, width // 2**stages, self.filters * 2 ** (stages - 1))
@@ -93,7 +97,7 @@ class DCGANGenerator(Generator):
             kernel_initializer=_init(),
             name="project",
         )
-        self.project_norm = _batch_norm("project_norm")
+        self.project_norm = _batch_norm("project_norm", self.sync_batch_norm)
         self.up = []
         for i in range(1, stages):  # every stage but the last halves the filters
             self.up.append(
@@ -102,7 +106,7 @@ class DCGANGenerator(Generator):
                         self.base_shape[2] // 2**i, 4, 2, padding="same", use_bias=False,
                         kernel_initializer=_init(), name=f"up_{i}",
                     ),
-                    _batch_norm(f"up_{i}_norm"),
+                    _batch_norm(f"up_{i}_norm", self.sync_batch_norm),
                 )
             )
         self.to_image = keras.layers.Conv2DTranspose(
@@ -128,6 +132,7 @@ class DCGANGenerator(Generator):
             "filters": self.filters,
             "num_classes": self.num_classes,
             "label_encoding": self.label_encoding,
+            "sync_batch_norm": self.sync_batch_norm,
         }
 
 
@@ -143,6 +148,7 @@ class DCGANDiscriminator(Discriminator):
         label_encoding="one_hot",
         conditioning_mode="concat",
         label_dim=10,
+        sync_batch_norm=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -153,6 +159,7 @@ class DCGANDiscriminator(Discriminator):
         self.label_encoding = label_encoding
         self.conditioning_mode = conditioning_mode
         self.label_dim = int(label_dim)
+        self.sync_batch_norm = bool(sync_batch_norm)
         stages = num_stages(self.sample_shape)
         top_filters = self.filters * 2 ** (stages - 1)
         if self.num_classes and conditioning_mode == "concat":
@@ -168,10 +175,10 @@ class DCGANDiscriminator(Discriminator):
                 self.filters * 2**i, 4, 2, padding="same", use_bias=(i == 0),
                 kernel_initializer=_init(), name=f"down_{i}",
             )
-            norm = None if i == 0 else _batch_norm(f"down_{i}_norm")  # no BN at D's input
+            norm = None if i == 0 else _batch_norm(f"down_{i}_norm", self.sync_batch_norm)  # no BN at D's input
             self.down.append((conv, norm))
         self.flatten = keras.layers.Flatten()
-        self.logit = keras.layers.Dense(1, kernel_initializer=_init(), name="logit")
+        self.logit = keras.layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="logit")  # float32 logits
 
     def call(self, x, labels=None, training=None):
         conditioning.require_labels(self, labels)
@@ -190,7 +197,7 @@ class DCGANDiscriminator(Discriminator):
         if self.num_classes and self.conditioning_mode == "projection":
             features = ops.mean(h, axis=(1, 2))  # [B, F]
             code = conditioning.encode(self.label_code, labels)
-            logits = logits + ops.sum(code * features, axis=-1, keepdims=True)
+            logits = logits + ops.cast(ops.sum(code * features, axis=-1, keepdims=True), logits.dtype)
         return logits
 
     def get_config(self):
@@ -202,4 +209,5 @@ class DCGANDiscriminator(Discriminator):
             "label_encoding": self.label_encoding,
             "conditioning_mode": self.conditioning_mode,
             "label_dim": self.label_dim,
+            "sync_batch_norm": self.sync_batch_norm,
         }

@@ -108,7 +108,7 @@ class MLPDiscriminator(Discriminator):
             keras.layers.Dense(u, activation=activation, name=f"dense_{i}")
             for i, u in enumerate(self.hidden_units)
         ]
-        self.logit = keras.layers.Dense(1, name="logit")
+        self.logit = keras.layers.Dense(1, dtype="float32", name="logit")  # float32 logits under mixed precision
 
     def call(self, x, labels=None, training=None):
         conditioning.require_labels(self, labels)
@@ -120,7 +120,7 @@ class MLPDiscriminator(Discriminator):
         logits = self.logit(h)  # [B, 1]
         if self.num_classes and self.conditioning_mode == "projection":
             code = conditioning.encode(self.label_code, labels)
-            logits = logits + ops.sum(code * h, axis=-1, keepdims=True)
+            logits = logits + ops.cast(ops.sum(code * h, axis=-1, keepdims=True), logits.dtype)
         return logits
 
     def get_config(self):
