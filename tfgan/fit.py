@@ -9,7 +9,7 @@ import os
 import sys
 
 from tfgan import config as config_lib
-from tfgan import rundir
+from tfgan import distribute, rundir
 from tfgan.errors import Interrupted, UserError
 
 
@@ -32,7 +32,8 @@ def main(argv=None):
         if args.dry_run:
             print(config.to_yaml(), end="")
             return 0
-        rundir.check(config, args.resume)  # refuse before TensorFlow starts and logs
+        if distribute.is_chief(config.distribute.strategy):  # other workers of a cluster write nothing
+            rundir.check(config, args.resume)  # refuse before TensorFlow starts and logs
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from tfgan import training  # TensorFlow starts here, after the config is known to be good
 

@@ -1,0 +1,203 @@
+"""Training speed: tfgan against the hand-written baselines in ../shared/bench/.
+
+    python benchmarks/speed.py [--repeats 5] [--only mlp,dcgan] [--bench-dir ../shared/bench]
+
+Times training steps per second at batch 64 on 28x28 inputs for
+
+- the MLP GAN (G 100-256-512-1024-784, D 784-1024-512-256-1): tfgan's shipped
+  configs/gan_mnist.yaml, whose networks are exactly the baselines';
+- DCGAN: the baselines' 28x28 DCGAN (their own layers, rebuilt below as tfgan
+  networks, so that both sides do the same arithmetic) trained with the
+  settings of configs/dcgan_mnist.yaml; and, for information, tfgan's own
+  Radford-style DCGAN from that config.
+
+against `ref_keras.py` (keras.io style: custom train_step, fit) and
+`ref_torch.py` (eager PyTorch; needs `pip install torch==2.13.0`). Every run is
+its own process; the runs are interleaved (tfgan, keras, torch, tfgan, ...) so
+that the machine's drift hits all of them alike, and the script prints
+tfgan/baseline ratios as min / median / max over the repeats, each ratio taken
+within one repeat. Like the baselines, tfgan is timed over one `fit` call
+after a warm-up call, on random data.
+
+`--variants` also times tfgan with XLA forced on and off and with
+`steps_per_execution` 1, the measurements behind `train.jit_compile: auto`.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+STEPS = {"mlp": 200, "dcgan": 30, "dcgan_tfgan": 30}
+BATCH = 64
+
+
+# --- One timed run of tfgan (in its own process: --worker) ---
+
+
+def reference_dcgan():
+    """The baselines' 28x28 DCGAN as tfgan networks (same layers as ref_keras.py)."""
+    import keras
+    from keras import layers
+
+    from tfgan.networks.base import Discriminator, Generator
+
+    class ReferenceGenerator(Generator):
+        latent_dim, num_classes, sample_shape = 100, 0, (28, 28, 1)
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.net = keras.Sequential([
+                layers.Dense(7 * 7 * 256, use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+                layers.Reshape((7, 7, 256)),
+                layers.Conv2DTranspose(128, 5, 1, padding="same", use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+                layers.Conv2DTranspose(64, 4, 2, padding="same", use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+                layers.Conv2DTranspose(1, 4, 2, padding="same", use_bias=False, activation="tanh"),
+            ])
+
+        def call(self, z, labels=None, training=None):
+            return self.net(z, training=training)
+
+    class ReferenceDiscriminator(Discriminator):
+        num_classes, sample_shape = 0, (28, 28, 1)
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.net = keras.Sequential([
+                layers.Conv2D(64, 5, 2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
+                layers.Conv2D(128, 5, 2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
+                layers.Flatten(), layers.Dense(1),
+            ])
+
+        def call(self, x, labels=None, training=None):
+            return self.net(x, training=training)
+
+    return ReferenceGenerator(), ReferenceDiscriminator()
+
+
+def time_tfgan(arch, steps, overrides):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import numpy as np
+
+    from tfgan import config as config_lib
+    from tfgan import data, training
+    from tfgan.gan import GAN
+
+    config_name = "gan_mnist" if arch == "mlp" else "dcgan_mnist"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "images.npz")
+        np.savez(path, x=np.random.default_rng(0).integers(0, 256, (BATCH * 8, 28, 28, 1), dtype=np.uint8))
+        config = config_lib.load(
+            os.path.join(ROOT, "configs", f"{config_name}.yaml"),
+            [f"data.source=npz", f"data.path={path}", f"train.batch_size={BATCH}", *overrides],
+        )
+        examples = data.load(config.data, False, config.seed)
+    if arch == "dcgan":  # the baselines' networks, tfgan's training
+        keras.utils.set_random_seed(0)
+        generator, discriminator = reference_dcgan()
+        gan = GAN(generator, discriminator, seed=0)
+        train = config.train
+        gan.compile(
+            d_optimizer=training.make_optimizer(train.d_optimizer), g_optimizer=training.make_optimizer(train.g_optimizer),
+            loss=config.loss.name, jit_compile=training.use_xla(config, 1), steps_per_execution=train.steps_per_execution,
+        )
+    else:
+        gan = training.build_gan(config, examples)
+    spe = config.train.steps_per_execution
+    dataset = examples.dataset(BATCH, config.seed)
+    gan.fit(dataset, steps_per_epoch=max(5, spe), epochs=1, verbose=0)  # trace, compile, warm up
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    clock = Clock()
+    steps = -(-steps // spe) * spe
+    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
+    print(f"steps_per_s {steps / clock.seconds:.2f} xla {gan.jit_compile} spe {spe}")
+
+
+# --- The interleaved comparison ---
+
+
+def run(command):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    for line in out.stdout.splitlines():
+        if line.startswith("steps_per_s"):
+            return float(line.split()[1])
+    raise RuntimeError(f"{' '.join(command)} failed:\n{out.stderr[-2000:]}")
+
+
+def contenders(arch, bench_dir, variants):
+    """name -> command, for one network."""
+    me = [sys.executable, os.path.abspath(__file__), "--worker"]
+    steps = str(STEPS[arch])
+    if arch == "dcgan_tfgan":
+        return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
+    commands = {"tfgan": me + [arch, steps]}
+    if variants:
+        commands["tfgan XLA on"] = me + [arch, steps, "train.jit_compile=true"]
+        commands["tfgan XLA off"] = me + [arch, steps, "train.jit_compile=false"]
+        commands["tfgan 1 step/call"] = me + [arch, steps, "train.steps_per_execution=1", "log.every=100"]
+    commands["keras"] = [sys.executable, os.path.join(bench_dir, "ref_keras.py"), arch, steps, str(BATCH)]
+    commands["torch"] = [sys.executable, os.path.join(bench_dir, "ref_torch.py"), arch, steps, str(BATCH)]
+    return commands
+
+
+def summary(values):
+    values = sorted(values)
+    return f"{values[0]:.2f} / {values[len(values) // 2]:.2f} / {values[-1]:.2f}"
+
+
+def compare(arch, bench_dir, repeats, variants):
+    commands = contenders(arch, bench_dir, variants)
+    names = list(commands)
+    results = {name: [] for name in names}
+    for repeat in range(repeats):
+        order = names[repeat % len(names):] + names[: repeat % len(names)]  # rotate who goes first
+        for name in order:
+            results[name].append(run(commands[name]))
+        print(f"  {arch} repeat {repeat + 1}: " + ", ".join(f"{n} {results[n][-1]:.2f}" for n in names), flush=True)
+    rows = [f"| {arch} | {name} | {summary(results[name])} |" for name in names]
+    ratios = []
+    for base in ("keras", "torch"):
+        if base in results:
+            for name in names:
+                if name.startswith("tfgan"):
+                    per_repeat = [a / b for a, b in zip(results[name], results[base])]
+                    ratios.append(f"| {arch} | {name} / {base} | {summary(per_repeat)} |")
+    return rows, ratios
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        arch, steps, *overrides = sys.argv[2:]
+        if arch == "dcgan_tfgan":
+            arch = "dcgan_own"
+        return time_tfgan(arch, int(steps), overrides)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", default="mlp,dcgan,dcgan_tfgan")
+    parser.add_argument("--bench-dir", default=os.path.join(ROOT, "..", "shared", "bench"))
+    parser.add_argument("--variants", action="store_true", help="also time XLA on/off and one step per call")
+    args = parser.parse_args()
+    speeds = ["| network | contender | steps/s min / median / max |", "|---|---|---|"]
+    ratios = ["| network | ratio | min / median / max |", "|---|---|---|"]
+    for arch in args.only.split(","):
+        rows, arch_ratios = compare(arch, args.bench_dir, args.repeats, args.variants)
+        speeds += rows
+        ratios += arch_ratios
+    print("\n".join(speeds) + "\n\n" + "\n".join(ratios))
+
+
+if __name__ == "__main__":
+    main()
