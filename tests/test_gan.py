@@ -54,25 +54,6 @@ def test_train_step_updates_d_first_then_g_through_the_updated_d():
     assert int(gan.step.numpy()) == 1
 
 
-def test_d_judges_real_and_fake_in_one_call_only_without_batch_statistics():
-    joint, separate = tiny_gan(conditional=True), tiny_gan(conditional=True)
-    separate.joint_discriminator_batch = False
-    assert joint.joint_discriminator_batch
-    real = tf.random.stateless_normal([8, 2], seed=[5, 6])
-    labels = tf.constant([0, 1, 2, 0, 1, 2, 0, 1])
-    joint_losses = joint.train_on_batch(real, labels, return_dict=True)
-    separate_losses = separate.train_on_batch(real, labels, return_dict=True)
-    for a, b in zip(joint.weights, separate.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
-    assert joint_losses == pytest.approx(separate_losses, rel=1e-5)
-    # Batch norm must see the real and the fake batch apart (DCGAN); a D may also say so itself.
-    dcgan = GAN(DCGANGenerator((28, 28, 1), 8, 8), DCGANDiscriminator((28, 28, 1), 8))
-    assert not dcgan.joint_discriminator_batch
-    mlp_d = MLPDiscriminator((2,), hidden_units=(4,))
-    mlp_d.batch_independent = False
-    assert not GAN(MLPGenerator((2,), latent_dim=2, hidden_units=(4,)), mlp_d).joint_discriminator_batch
-
-
 def test_metrics_report_losses_and_d_outputs_before_and_after_the_d_update():
     gan = tiny_gan(lr=0.5)
     real = np.random.default_rng(0).normal(3.0, 0.1, (64, 2)).astype("float32")

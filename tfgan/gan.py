@@ -56,7 +56,6 @@ class GAN(keras.Model):
             aggregation="only_first_replica", name="step",
         )
         self.ema_generator = None  # set by a GeneratorEMA hook
-        self.joint_discriminator_batch = _judges_examples_independently(discriminator)
         self._build_networks()
         for hook in self.hooks:
             hook.attach(self)
@@ -167,18 +166,7 @@ class GAN(keras.Model):
         self.trackers["d_fake"].update_state(self.loss_fn.d_output(fake_logits))
 
     def _judge(self, real, fake, labels):
-        """D's float32 logits on the real and the fake batch.
-
-        In one call on both where D treats examples independently: one pass over
-        twice the batch is faster than two (benchmarks/speed.py) and gives the same
-        logits. Batch norm (and any layer with batch statistics) must see each
-        batch alone, as in DCGAN, so such a D is called twice.
-        """
-        if self.joint_discriminator_batch:
-            both_labels = None if labels is None else tf.concat([labels, labels], axis=0)
-            both = tf.concat([real, tf.cast(fake, real.dtype)], axis=0)  # G's output may be bfloat16
-            logits = tf.cast(self.discriminator(both, both_labels, training=True), tf.float32)
-            return tf.split(logits, 2, axis=0)
+        """D's float32 logits on the real and the fake batch, each batch in its own call."""
         real_logits = tf.cast(self.discriminator(real, labels, training=True), tf.float32)
         fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
         return real_logits, fake_logits
@@ -229,18 +217,6 @@ class GAN(keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         config["hooks"] = [keras.saving.deserialize_keras_object(h) for h in config.get("hooks", [])]
         return cls(**config)
-
-
-def _judges_examples_independently(discriminator):
-    """Whether D's logit for an example depends on that example alone.
-
-    A discriminator may say so with a `batch_independent` attribute; otherwise
-    any batch-normalization layer in it means no.
-    """
-    declared = getattr(discriminator, "batch_independent", None)
-    if declared is not None:
-        return bool(declared)
-    return not any(isinstance(layer, keras.layers.BatchNormalization) for layer in discriminator._flatten_layers())
 
 
 def _unpack(data, num_classes):
