@@ -19,8 +19,9 @@ tfgan/baseline ratios as min / median / max over the repeats, each ratio taken
 within one repeat. Like the baselines, tfgan is timed over one `fit` call
 after a warm-up call, on random data.
 
-`--variants` also times tfgan with XLA forced on and off, the measurement
-behind `train.jit_compile: auto`.
+`--variants` also times tfgan with XLA forced on and off (the measurement
+behind `train.jit_compile: auto`) and, for DCGAN, with 10 steps per execution
+and with `train.mixed_precision: mixed_bfloat16`.
 """
 
 import argparse
@@ -32,7 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-STEPS = {"mlp": 200, "dcgan": 30, "dcgan_tfgan": 30}
+STEPS = {"mlp": 400, "dcgan": 30, "dcgan_tfgan": 30}
 BATCH = 64
 
 
@@ -70,7 +71,7 @@ def reference_dcgan():
             self.net = keras.Sequential([
                 layers.Conv2D(64, 5, 2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
                 layers.Conv2D(128, 5, 2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
-                layers.Flatten(), layers.Dense(1),
+                layers.Flatten(), layers.Dense(1, dtype="float32"),  # float32 logits under mixed precision
             ])
 
         def call(self, x, labels=None, training=None):
@@ -79,7 +80,8 @@ def reference_dcgan():
     return ReferenceGenerator(), ReferenceDiscriminator()
 
 
-def time_tfgan(arch, steps, overrides):
+def build(arch, overrides=()):
+    """(gan, dataset, config): tfgan set up as the timed runs use it, on random 28x28 data."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import numpy as np
@@ -98,18 +100,25 @@ def time_tfgan(arch, steps, overrides):
         )
         examples = data.load(config.data, False, config.seed)
     if arch == "dcgan":  # the baselines' networks, tfgan's training
-        keras.utils.set_random_seed(0)
-        generator, discriminator = reference_dcgan()
-        gan = GAN(generator, discriminator, seed=0)
         train = config.train
+        keras.utils.set_random_seed(0)
+        with training.dtype_policy(train.mixed_precision):
+            generator, discriminator = reference_dcgan()
+        gan = GAN(generator, discriminator, seed=0)
         gan.compile(
             d_optimizer=training.make_optimizer(train.d_optimizer), g_optimizer=training.make_optimizer(train.g_optimizer),
             loss=config.loss.name, jit_compile=training.use_xla(config, 1), steps_per_execution=train.steps_per_execution,
         )
     else:
         gan = training.build_gan(config, examples)
-    spe = config.train.steps_per_execution
-    dataset = examples.dataset(BATCH, config.seed)
+    return gan, examples.dataset(BATCH, config.seed), config
+
+
+def timed_fit(gan, dataset, steps):
+    """Steps per second of one `fit` call, from its first to its last step, after a warm-up call."""
+    import keras
+
+    spe = gan.steps_per_execution
     gan.fit(dataset, steps_per_epoch=max(5, spe), epochs=1, verbose=0)  # trace, compile, warm up
 
     class Clock(keras.callbacks.Callback):
@@ -122,7 +131,13 @@ def time_tfgan(arch, steps, overrides):
     clock = Clock()
     steps = -(-steps // spe) * spe
     gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
-    print(f"steps_per_s {steps / clock.seconds:.2f} xla {gan.jit_compile} spe {spe}")
+    return steps / clock.seconds
+
+
+def time_tfgan(arch, steps, overrides):
+    gan, dataset, _ = build(arch, overrides)
+    rate = timed_fit(gan, dataset, steps)
+    print(f"steps_per_s {rate:.2f} xla {gan.jit_compile} spe {gan.steps_per_execution}")
 
 
 # --- The interleaved comparison ---
@@ -145,9 +160,13 @@ def contenders(arch, bench_dir, variants):
         return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
     commands = {"tfgan": me + [arch, steps]}
     if variants:
-        # `auto` picks XLA for the MLP and not for DCGAN on a CPU; time the other choice.
+        # `auto` picks XLA for the MLP and not for DCGAN on a CPU; time the other choice,
+        # and the settings a user may add: more steps per call, bfloat16 (AVX512_BF16 CPUs).
         flipped = "off" if arch == "mlp" else "on"
         commands[f"tfgan XLA {flipped}"] = me + [arch, steps, f"train.jit_compile={str(flipped == 'on').lower()}"]
+        if arch == "dcgan":
+            commands["tfgan steps_per_execution 10"] = me + [arch, steps, "train.steps_per_execution=10"]
+            commands["tfgan mixed_bfloat16"] = me + [arch, steps, "train.mixed_precision=mixed_bfloat16"]
     commands["keras"] = [sys.executable, os.path.join(bench_dir, "ref_keras.py"), arch, steps, str(BATCH)]
     commands["torch"] = [sys.executable, os.path.join(bench_dir, "ref_torch.py"), arch, steps, str(BATCH)]
     return commands
