@@ -2,7 +2,8 @@
 
     python benchmarks/speed.py [--repeats 5] [--only mlp,dcgan] [--bench-dir ../shared/bench]
 
-Times training steps per second at batch 64 on 28x28 inputs for
+Times training steps per second at batch 64 on 28x28 inputs (and images per
+second: 64 x steps/s) for
 
 - the MLP GAN (G 100-256-512-1024-784, D 784-1024-512-256-1): tfgan's shipped
   configs/gan_mnist.yaml, whose networks are exactly the baselines';
@@ -19,6 +20,10 @@ tfgan/baseline ratios as min / median / max over the repeats, each ratio taken
 within one repeat. Like the baselines, tfgan is timed over one `fit` call
 after a warm-up call, on random data.
 
+With a GPU (or `--only dcgan64`), it also times tfgan's 64x64x3 DCGAN
+(configs/dcgan_celeba64.yaml) in float32, mixed_float16 and mixed_bfloat16,
+each with XLA off and on. The baselines have no 64x64 network.
+
 `--variants` also times tfgan with XLA forced on and off (the measurement
 behind `train.jit_compile: auto`) and, for DCGAN, with 10 steps per execution
 and with `train.mixed_precision: mixed_bfloat16`.
@@ -26,6 +31,7 @@ and with `train.mixed_precision: mixed_bfloat16`.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,8 +39,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-STEPS = {"mlp": 400, "dcgan": 30, "dcgan_tfgan": 30}
+STEPS = {"mlp": 400, "dcgan": 30, "dcgan_tfgan": 30, "dcgan64": 30}
 BATCH = 64
+CONFIGS = {"mlp": "gan_mnist", "dcgan": "dcgan_mnist", "dcgan_own": "dcgan_mnist", "dcgan64": "dcgan_celeba64"}
+# dcgan64 (tfgan's 64x64x3 DCGAN, no baseline) in float32 and mixed precision, XLA off and on:
+# the GPU comparison; on a CPU float16 is emulated and very slow.
+PRECISION_GRID = [(p, x) for p in ("float32", "mixed_float16", "mixed_bfloat16") for x in ("false", "true")]
 
 
 # --- One timed run of tfgan (in its own process: --worker) ---
@@ -90,12 +100,12 @@ def build(arch, overrides=()):
     from tfgan import data, training
     from tfgan.gan import GAN
 
-    config_name = "gan_mnist" if arch == "mlp" else "dcgan_mnist"
+    shape = (64, 64, 3) if arch == "dcgan64" else (28, 28, 1)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "images.npz")
-        np.savez(path, x=np.random.default_rng(0).integers(0, 256, (BATCH * 8, 28, 28, 1), dtype=np.uint8))
+        np.savez(path, x=np.random.default_rng(0).integers(0, 256, (BATCH * 8, *shape), dtype=np.uint8))
         config = config_lib.load(
-            os.path.join(ROOT, "configs", f"{config_name}.yaml"),
+            os.path.join(ROOT, "configs", f"{CONFIGS[arch]}.yaml"),
             ["data.source=npz", f"data.path={path}", f"train.batch_size={BATCH}", *overrides],
         )
         examples = data.load(config.data, False, config.seed)
@@ -158,6 +168,12 @@ def contenders(arch, bench_dir, variants):
     steps = str(STEPS[arch])
     if arch == "dcgan_tfgan":
         return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
+    if arch == "dcgan64":
+        return {
+            f"tfgan {precision}{' XLA' if xla == 'true' else ''}": me + [
+                arch, steps, f"train.mixed_precision={precision}", f"train.jit_compile={xla}"]
+            for precision, xla in PRECISION_GRID
+        }
     commands = {"tfgan": me + [arch, steps]}
     if variants:
         # `auto` picks XLA for the MLP and not for DCGAN on a CPU; time the other choice,
@@ -186,7 +202,10 @@ def compare(arch, bench_dir, repeats, variants):
         for name in order:
             results[name].append(run(commands[name]))
         print(f"  {arch} repeat {repeat + 1}: " + ", ".join(f"{n} {results[n][-1]:.2f}" for n in names), flush=True)
-    rows = [f"| {arch} | {name} | {summary(results[name])} |" for name in names]
+    rows = [
+        f"| {arch} | {name} | {summary(results[name])} | {BATCH * sorted(results[name])[repeats // 2]:,.0f} |"
+        for name in names
+    ]
     ratios = []
     for base in ("keras", "torch"):
         if base in results:
@@ -205,11 +224,13 @@ def main():
         return time_tfgan(arch, int(steps), overrides)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", default="mlp,dcgan,dcgan_tfgan")
+    # With a GPU, also DCGAN 64x64 in float32 / mixed precision, XLA off / on.
+    gpu = ",dcgan64" if shutil.which("nvidia-smi") else ""
+    parser.add_argument("--only", default="mlp,dcgan,dcgan_tfgan" + gpu)
     parser.add_argument("--bench-dir", default=os.path.join(ROOT, "..", "shared", "bench"))
     parser.add_argument("--variants", action="store_true", help="also time tfgan with XLA forced on and off")
     args = parser.parse_args()
-    speeds = ["| network | contender | steps/s min / median / max |", "|---|---|---|"]
+    speeds = ["| network | contender | steps/s min / median / max | images/s (median) |", "|---|---|---|---|"]
     ratios = ["| network | ratio | min / median / max |", "|---|---|---|"]
     for arch in args.only.split(","):
         rows, arch_ratios = compare(arch, args.bench_dir, args.repeats, args.variants)
