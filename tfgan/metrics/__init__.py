@@ -1,5 +1,20 @@
-"""Sample-quality metrics."""
+"""Sample-quality metrics: pure NumPy on samples, features or class probabilities.
 
+- `modes`: mode coverage of 2D mixtures (modes captured, % high quality, reverse KL);
+- `frechet`: Fréchet distance between Gaussian summaries of features (FID with
+  InceptionV3 features), and `GaussianStats`, cacheable real-data statistics;
+- `kid`: Kernel Inception Distance;
+- `precision_recall`: improved precision and recall;
+- `scores`: Inception / classifier score and requested-class accuracy.
+"""
+
+from tfgan.metrics.frechet import GaussianStats, frechet_distance
+from tfgan.metrics.kid import kernel_inception_distance, mmd2_unbiased
 from tfgan.metrics.modes import ModeReport, mode_report
+from tfgan.metrics.precision_recall import precision_recall
+from tfgan.metrics.scores import class_accuracy, inception_score
 
-__all__ = ["ModeReport", "mode_report"]
+__all__ = [
+    "GaussianStats", "ModeReport", "class_accuracy", "frechet_distance", "inception_score",
+    "kernel_inception_distance", "mmd2_unbiased", "mode_report", "precision_recall",
+]
