@@ -237,6 +237,14 @@ def from_dict(raw):
     return _build(Config, raw, "").validate()
 
 
+def from_overrides(overrides):
+    """A config from `key=value` items alone (defaults elsewhere), e.g. ["data.source=idx"]."""
+    raw = {}
+    for item in overrides:
+        _apply_override(raw, item)
+    return from_dict(raw)
+
+
 def _apply_override(raw, item):
     key, sep, text = item.partition("=")
     if not sep or not key:

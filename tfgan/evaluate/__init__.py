@@ -1,0 +1,10 @@
+"""Evaluation: sample quality of a generator against the real data.
+
+- `classifier.py`: the small classifier tfgan trains on labelled data, for
+  features and class probabilities with no download;
+- `features.py`: feature extractors (that classifier, or InceptionV3);
+- `report.py`: the metrics by name, real-data features cached;
+- `python -m tfgan.evaluate`: `train-classifier` and `run` (see `__main__.py`).
+
+The metrics themselves are NumPy functions in `tfgan.metrics`.
+"""

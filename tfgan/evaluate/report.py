@@ -1,0 +1,113 @@
+"""Evaluating samples against the real data: the metrics a user asks for, by name.
+
+Real-data features are computed once per (extractor, dataset) and cached as an
+.npz file (written atomically), so repeated evaluations only embed the samples.
+"""
+
+import hashlib
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan import metrics as m
+from tfgan.data import mixtures
+from tfgan.errors import UserError
+
+IMAGE_METRICS = ("frechet_distance", "kid", "precision_recall", "classifier_score", "class_accuracy")
+METRICS = IMAGE_METRICS + ("modes",)
+DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tfgan")
+
+
+def default_metrics(examples):
+    if not examples.is_images:
+        return ["modes"]
+    return [*IMAGE_METRICS[:4], *(["class_accuracy"] if examples.num_classes else [])]
+
+
+def check_metrics(names, examples, mixture=None):
+    for name in names:
+        if name not in METRICS:
+            raise UserError(f"unknown metric {name!r}; expected one of: {', '.join(METRICS)}")
+        if name == "modes" and mixture is None:
+            raise UserError("metric 'modes' is for the 2D mixtures (ring, grid), not for this data")
+        if name in IMAGE_METRICS and not examples.is_images:
+            raise UserError(f"metric {name!r} needs images; for 2D mixtures use 'modes'")
+        if name == "class_accuracy" and not examples.num_classes:
+            raise UserError("metric 'class_accuracy' needs a conditional model and labelled data")
+
+
+def draw(generator, num, seed=0, batch_size=500):
+    """(samples, requested labels): `num` samples from fixed noise, classes in turn for a cGAN."""
+    z = tf.random.stateless_normal([num, generator.latent_dim], seed=[seed, 1])
+    labels = np.arange(num) % generator.num_classes if generator.num_classes else None
+    parts = []
+    for start in range(0, num, batch_size):
+        batch_labels = None if labels is None else tf.constant(labels[start : start + batch_size], tf.int32)
+        parts.append(tf.cast(generator(z[start : start + batch_size], batch_labels, training=False), tf.float32).numpy())
+    return np.concatenate(parts), labels
+
+
+def real_features(extractor, examples, cache_dir=DEFAULT_CACHE, limit=10_000):
+    """The first `limit` real examples' features, from the cache where they were computed before."""
+    from tfgan.evaluate.classifier import scale
+
+    images = examples.samples[:limit]
+    key = hashlib.sha1(images.tobytes()).hexdigest()[:12]
+    path = os.path.join(cache_dir, f"real_{extractor.name}_{key}_{len(images)}.npz") if cache_dir else None
+    if path and os.path.exists(path):
+        with np.load(path) as cached:
+            return cached["features"]
+    features, _ = extractor.extract(scale(images))
+    if path:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}.npz"
+        np.savez(tmp, features=features)
+        os.replace(tmp, path)
+    return features
+
+
+def evaluate_samples(samples, requested, examples, names, extractor=None, mixture=None, cache_dir=DEFAULT_CACHE):
+    """{metric: value} for `samples` (float32 in [-1, 1], or 2D points) against `examples`."""
+    check_metrics(names, examples, mixture)
+    results = {}
+    if "modes" in names:
+        report = m.mode_report(samples, mixtures.centres(mixture), mixtures.std(mixture))
+        results.update(modes_captured=report.modes_captured, high_quality=report.high_quality, reverse_kl=report.reverse_kl)
+    if not set(names) & set(IMAGE_METRICS):
+        return results
+    if extractor is None:
+        raise UserError("image metrics need features: --features classifier:PATH or --features inception")
+    extractor.check(examples.sample_shape, "the data")
+    extractor.check(samples.shape[1:], "the generator")
+    fake, probabilities = extractor.extract(samples)
+    if {"frechet_distance", "kid", "precision_recall"} & set(names):
+        real = real_features(extractor, examples, cache_dir)
+    if "frechet_distance" in names:
+        results["frechet_distance"] = m.frechet_distance(m.GaussianStats.of(real), m.GaussianStats.of(fake))
+    if "kid" in names:
+        results["kid"], results["kid_std"] = m.kernel_inception_distance(real, fake)
+    if "precision_recall" in names:
+        # Equal counts on both sides: the k-NN radii shrink as a set grows (Kynkäänniemi et al.).
+        count = min(len(real), len(fake), 5000)
+        results["precision"], results["recall"] = m.precision_recall(real[:count], fake[:count])
+    if ("classifier_score" in names or "class_accuracy" in names) and probabilities is None:
+        raise UserError(f"the {extractor.name} features have no class probabilities")
+    if "classifier_score" in names:
+        results["classifier_score"], results["classifier_score_std"] = m.inception_score(probabilities)
+    if "class_accuracy" in names:
+        results["class_accuracy"] = m.class_accuracy(probabilities, requested)
+    return results
+
+
+def evaluate(generator, examples, names=None, extractor=None, num_samples=10_000, seed=0, mixture=None, cache_dir=DEFAULT_CACHE):
+    """Draws `num_samples` from `generator` and evaluates them (see `evaluate_samples`)."""
+    names = list(names or default_metrics(examples))
+    check_metrics(names, examples, mixture)
+    if tuple(generator.sample_shape) != examples.sample_shape:
+        raise UserError(
+            f"the generator makes samples of shape {tuple(generator.sample_shape)} but the data has "
+            f"shape {examples.sample_shape}"
+        )
+    samples, requested = draw(generator, num_samples, seed)
+    return evaluate_samples(samples, requested, examples, names, extractor, mixture, cache_dir)
