@@ -131,3 +131,23 @@ def test_inception_without_cached_weights_offline_is_a_one_line_error(monkeypatc
     monkeypatch.setattr(keras.applications, "InceptionV3", offline)
     with pytest.raises(UserError, match=r"InceptionV3 weights could not be loaded .* use features from a classifier"):
         features.inception_v3()
+
+
+def test_eval_block_logs_image_metrics_of_a_conditional_run_to_tensorboard(mnist, tmp_path):
+    from conftest import MNIST_IMAGES, MNIST_LABELS
+    from helpers import make_config, read_events, scalar
+
+    from tfgan import training
+
+    path, *_ = mnist
+    config = make_config(
+        tmp_path, data={"source": "idx", "path": MNIST_IMAGES, "labels_path": MNIST_LABELS, "limit": 512},
+        model={"network": "dcgan", "conditional": True, "filters": 8, "latent_dim": 8},
+        eval={"every": 20, "metrics": ["frechet_distance", "class_accuracy"], "features": f"classifier:{path}",
+              "samples": 200, "cache": str(tmp_path / "cache")},
+    )
+    training.train(config)
+    events = read_events(os.path.join(config.run_dir, "tensorboard"))
+    assert events["eval/frechet_distance"]["steps"] == [20, 40]
+    assert 0.0 <= scalar(events, "eval/class_accuracy", 40) <= 1.0
+    assert scalar(events, "eval/frechet_distance", 40) > 0.0

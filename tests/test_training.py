@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+import yaml
 
 from helpers import make_config, read_events, scalar
 from tfgan import config as config_lib
@@ -69,6 +70,32 @@ def test_resume_refuses_a_config_that_changes_what_is_trained(tmp_path):
     training.train(make_config(tmp_path))
     with pytest.raises(UserError, match=r"model.d_hidden: \[16\] -> \[32\]"):
         training.train(make_config(tmp_path, model__d_hidden=[32]), resume=True)
+
+
+def test_resume_accepts_a_run_whose_config_predates_newer_keys(tmp_path):
+    # A run started by an older tfgan has no `distribute:` block or `train.mixed_precision`
+    # in its config.yaml; it trained with their defaults, so resuming it changes nothing.
+    config = make_config(tmp_path)
+    training.train(config)
+    path = os.path.join(config.run_dir, "config.yaml")
+    with open(path) as f:
+        saved = yaml.safe_load(f)
+    del saved["distribute"], saved["train"]["mixed_precision"]
+    with open(path, "w") as f:
+        yaml.safe_dump(saved, f)
+    assert int(training.train(make_config(tmp_path, train__steps=60), resume=True).step.numpy()) == 60
+    with pytest.raises(UserError, match=r"train.mixed_precision: 'float32' -> 'mixed_bfloat16'"):
+        training.train(make_config(tmp_path, train__steps=80, train__mixed_precision="mixed_bfloat16"), resume=True)
+
+
+def test_eval_block_logs_mode_metrics_to_tensorboard(tmp_path):
+    config = make_config(tmp_path, eval__every=20, eval__samples=500)
+    training.train(config)
+    events = read_events(os.path.join(config.run_dir, "tensorboard"))
+    for tag in ("eval/modes_captured", "eval/high_quality", "eval/reverse_kl"):
+        assert events[tag]["steps"] == [20, 40]
+    assert 0 <= scalar(events, "eval/modes_captured", 40) <= 8
+    assert 0.0 <= scalar(events, "eval/high_quality", 40) <= 1.0
 
 
 def test_corrupt_checkpoint_gives_a_clear_error_and_is_left_untouched(tmp_path):

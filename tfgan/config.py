@@ -12,7 +12,7 @@ from typing import Literal, Optional
 
 import yaml
 
-from tfgan import distribute, export  # neither imports TensorFlow here
+from tfgan import distribute, export, metrics  # none imports TensorFlow here
 from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
@@ -168,6 +168,34 @@ class ExportConfig:
 
 
 @dataclasses.dataclass
+class EvalConfig:
+    every: int = 0  # steps between evaluations logged to TensorBoard (0: none; a multiple of log.every)
+    metrics: list[str] = dataclasses.field(default_factory=list)  # default: every metric that applies to the data
+    features: Optional[str] = None  # image metrics: classifier:PATH or inception
+    samples: int = 2000  # samples drawn per evaluation
+    cache: Optional[str] = None  # where real-data features are cached (default ~/.cache/tfgan)
+
+    def validate(self, data, log):
+        if self.every < 0:
+            _fail("eval.every", "0 (off) or a positive number of steps", self.every)
+        if self.every:
+            _multiple("eval.every", self.every, log.every)
+        if self.samples < 2:
+            _fail("eval.samples", "an integer >= 2", self.samples)
+        for i, name in enumerate(self.metrics):
+            if name not in metrics.METRICS:
+                _fail(f"eval.metrics[{i}]", "one of " + ", ".join(metrics.METRICS), name)
+        if self.features is not None and self.features != "inception" and not (
+            self.features.startswith("classifier:") and len(self.features) > len("classifier:")
+        ):
+            _fail("eval.features", "classifier:PATH or inception", self.features)
+        images = data.source not in mixtures.NAMES
+        wanted = self.metrics or (list(metrics.IMAGE_METRICS) if images else [])
+        if self.every and images and set(wanted) & set(metrics.IMAGE_METRICS) and self.features is None:
+            _fail("eval.features", "classifier:PATH or inception for image metrics", self.features)
+
+
+@dataclasses.dataclass
 class Config:
     name: str = "run"  # names the run; the default run_dir is runs/<name>
     seed: int = 0  # seeds weights, noise and data order
@@ -180,6 +208,7 @@ class Config:
     log: LogConfig = dataclasses.field(default_factory=LogConfig)
     checkpoint: CheckpointConfig = dataclasses.field(default_factory=CheckpointConfig)
     export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     def validate(self):
         if not self.name or "/" in self.name:
@@ -194,6 +223,7 @@ class Config:
         self.log.validate()
         self.checkpoint.validate(self.log)
         self.export.validate()
+        self.eval.validate(self.data, self.log)
         # Keras runs whole executions even past steps_per_epoch, so every epoch and
         # the run itself must end on a multiple of it.
         for key, value in (("train.steps", self.train.steps), ("log.every", self.log.every)):

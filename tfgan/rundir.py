@@ -20,7 +20,7 @@ from tfgan.errors import UserError
 # how verbosely to train, and what to export, not what is trained. (The same
 # global batch trains the same weights on any number of replicas.)
 RESUMABLE_CHANGES = (
-    "train.steps", "train.jit_compile", "data.deterministic", "log.", "checkpoint.", "export.", "distribute.", "run_dir",
+    "train.steps", "train.jit_compile", "data.deterministic", "log.", "checkpoint.", "export.", "distribute.", "eval.", "run_dir",
 )
 
 
@@ -78,6 +78,10 @@ def _check_resumable(config):
     with open(path) as f:
         saved = _flatten(yaml.safe_load(f))
     current = _flatten(config.to_dict())
+    # A key the run's config.yaml lacks was added to tfgan after the run began: it
+    # trained with that key's default.
+    defaults = _flatten(type(config)().to_dict())
+    saved = {**{k: v for k, v in defaults.items() if k in current}, **saved}
     changed = sorted(
         k for k in set(saved) | set(current)
         if saved.get(k) != current.get(k) and not k.startswith(RESUMABLE_CHANGES)

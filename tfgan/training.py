@@ -201,7 +201,29 @@ def _logger(config, examples):
     return callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
         config.log.num_images, real_points, centres, seed=config.seed,
+        evaluate=_evaluator(config, examples), eval_every=config.eval.every,
     )
+
+
+def _evaluator(config, examples):
+    """evaluate(gan) -> {metric: value} for the `eval:` block, or None where it is off."""
+    if not config.eval.every:
+        return None
+    from tfgan.evaluate import features, report
+
+    mixture = config.data.source if config.data.source in data.mixtures.NAMES else None
+    names = config.eval.metrics or report.default_metrics(examples)
+    report.check_metrics(names, examples, mixture)  # before the first step, not at the first evaluation
+    extractor = features.from_flag(config.eval.features) if set(names) & set(report.IMAGE_METRICS) else None
+    if extractor:
+        extractor.check(examples.sample_shape, "the data")
+    cache = config.eval.cache or report.DEFAULT_CACHE
+
+    def evaluate(gan):
+        # The sampler (the EMA of G where kept) is what an export ships, so it is what is scored.
+        return report.evaluate(gan.sampler, examples, names, extractor, config.eval.samples, config.seed, mixture, cache)
+
+    return evaluate
 
 
 def _fit(gan, config, examples, fit_callbacks):

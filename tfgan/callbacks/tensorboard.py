@@ -9,7 +9,9 @@ resumed run would draw its curve over the old one. This callback writes at
 - a grid of samples from a fixed z every `images_every` steps (for a
   conditional GAN one row per class; for 2D data a scatter plot over the real
   points), also written as PNG files beside the events;
-- the resolved config, as text, once.
+- the resolved config, as text, once;
+- with an `evaluate` function (the config's `eval:` block), its metrics as
+  `eval/<name>` scalars every `eval_every` steps.
 """
 
 import os
@@ -23,7 +25,8 @@ from tfgan import visualize
 
 
 class TensorBoardLogger(keras.callbacks.Callback):
-    def __init__(self, log_dir, config_yaml, images_every, num_images=64, real_points=None, centres=None, seed=0):
+    def __init__(self, log_dir, config_yaml, images_every, num_images=64, real_points=None, centres=None, seed=0,
+                 evaluate=None, eval_every=0):
         super().__init__()
         self.log_dir = log_dir
         self.config_yaml = config_yaml
@@ -32,6 +35,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.real_points = real_points  # 2D data: the real sample to plot under the fakes
         self.centres = centres
         self.seed = seed
+        self.evaluate, self.eval_every = evaluate, eval_every  # evaluate(gan) -> {metric: value}
         self.writer = None
         self.samples_dir = os.path.join(log_dir, "samples")
 
@@ -59,8 +63,17 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 tf.summary.scalar("steps_per_second", (step - start_step) / seconds)
         if step % self.images_every == 0:
             self.log_samples(step)
+        if self.evaluate and step % self.eval_every == 0:
+            self.log_evaluation(step)
 
     def on_train_end(self, logs=None):
+        self.writer.flush()
+
+    def log_evaluation(self, step):
+        results = self.evaluate(self.model)
+        with self.writer.as_default(step=step):
+            for name, value in results.items():
+                tf.summary.scalar(f"eval/{name}", float(value))
         self.writer.flush()
 
     def log_samples(self, step):

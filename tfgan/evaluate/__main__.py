@@ -40,19 +40,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def extractor_from_flag(flag):
-    from tfgan.evaluate import features
-
-    if flag is None:
-        return None
-    if flag == "inception":
-        return features.inception_v3()
-    kind, _, path = flag.partition(":")
-    if kind != "classifier" or not path:
-        raise UserError(f"--features: expected classifier:PATH or inception, got {flag!r}")
-    return features.classifier(path)
-
-
 def train_classifier(args):
     from tfgan import config as config_lib
     from tfgan import data
@@ -73,7 +60,7 @@ def run(args):
     from tfgan import config as config_lib
     from tfgan import data, rundir
     from tfgan.data import mixtures
-    from tfgan.evaluate import report
+    from tfgan.evaluate import features, report
     from tfgan.export.run import load_generator
 
     metrics = args.metrics.split(",") if args.metrics else None
@@ -86,7 +73,7 @@ def run(args):
     if metrics:
         report.check_metrics(metrics, examples, mixture)  # before any features are computed
     results = report.evaluate(
-        generator, examples, metrics, extractor_from_flag(args.features), args.samples, mixture=mixture, cache_dir=args.cache,
+        generator, examples, metrics, features.from_flag(args.features), args.samples, mixture=mixture, cache_dir=args.cache,
     )
     print(f"tfgan.evaluate: {args.run} at step {step} ({weights}), {args.samples} samples")
     for name, value in results.items():

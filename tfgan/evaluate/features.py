@@ -82,3 +82,15 @@ def inception_v3(weights="imagenet"):
         ) from None
     # The pool features and the pre-softmax logits; InceptionV3 reads [-1, 1] images, as G draws them.
     return Extractor(_two_headed(model, "avg_pool"), "inception_v3", (299, 299, 3), resize_to=(299, 299))
+
+
+def from_flag(flag):
+    """The extractor a `--features` flag or `eval.features` names: classifier:PATH or inception."""
+    if flag is None:
+        return None
+    if flag == "inception":
+        return inception_v3()
+    kind, _, path = flag.partition(":")
+    if kind != "classifier" or not path:
+        raise UserError(f"features: expected classifier:PATH or inception, got {flag!r}")
+    return classifier(path)

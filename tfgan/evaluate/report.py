@@ -14,8 +14,7 @@ from tfgan import metrics as m
 from tfgan.data import mixtures
 from tfgan.errors import UserError
 
-IMAGE_METRICS = ("frechet_distance", "kid", "precision_recall", "classifier_score", "class_accuracy")
-METRICS = IMAGE_METRICS + ("modes",)
+from tfgan.metrics import IMAGE_METRICS, METRICS
 DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tfgan")
 
 

@@ -14,7 +14,13 @@ from tfgan.metrics.modes import ModeReport, mode_report
 from tfgan.metrics.precision_recall import precision_recall
 from tfgan.metrics.scores import class_accuracy, inception_score
 
+# The metrics by the names configs and the CLI use. precision_recall reports
+# precision and recall; kid and classifier_score also their spread over subsets.
+IMAGE_METRICS = ("frechet_distance", "kid", "precision_recall", "classifier_score", "class_accuracy")
+METRICS = IMAGE_METRICS + ("modes",)
+
 __all__ = [
+    "IMAGE_METRICS", "METRICS",
     "GaussianStats", "ModeReport", "class_accuracy", "frechet_distance", "inception_score",
     "kernel_inception_distance", "mmd2_unbiased", "mode_report", "precision_recall",
 ]
