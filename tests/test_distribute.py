@@ -97,6 +97,18 @@ def test_penalties_are_averaged_over_the_global_batch(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_gradient_penalty_and_lazy_r1_train_the_same_weights_on_two_replicas(tmp_path):
+    # alpha is drawn for the global batch and sliced, like z, so each example gets the same alpha.
+    changes = dict(
+        train__steps=20, train__batch_size=16, log__every=10, log__images_every=20, checkpoint__every=10,
+        loss={"name": "wasserstein", "gradient_penalty": 10.0, "r1_gamma": 1.0, "r1_every": 2},
+    )
+    one = make_config(tmp_path, "one", distribute=ONE, **changes)
+    two = make_config(tmp_path, "two", distribute=TWO, **changes)
+    training.train(one), training.train(two)
+    assert_same_run(one, two, tolerance=1e-4)
+
+
 def test_batch_that_replicas_and_packing_cannot_split_is_refused(tmp_path):
     with pytest.raises(UserError, match=r"train.batch_size: expected a multiple of 4 \(2 replicas x model.pack 2\), got 18"):
         training.train(make_config(tmp_path, distribute=TWO, model__pack=2, train__batch_size=18))

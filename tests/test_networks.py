@@ -92,8 +92,10 @@ def test_conditional_networks_depend_on_the_label(make):
         DCGANGenerator((32, 32, 3), filters=8, num_classes=10, label_encoding="one_hot"),
         DCGANDiscriminator((32, 32, 3), filters=8, num_classes=10),
         PackedDiscriminator(DCGANDiscriminator((32, 32, 6), filters=8), pack=2),
+        MLPDiscriminator((2,), hidden_units=(16,), spectral_norm=True),
+        DCGANDiscriminator((28, 28, 1), filters=8, spectral_norm=True, norm="layer"),
     ],
-    ids=["mlp_g", "mlp_d", "dcgan_g", "dcgan_d", "packed_d"],
+    ids=["mlp_g", "mlp_d", "dcgan_g", "dcgan_d", "packed_d", "mlp_d_sn", "dcgan_d_sn_layer_norm"],
 )
 def test_networks_round_trip_through_get_config(network):
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(network))
@@ -128,3 +130,32 @@ def test_packed_discriminator_refuses_odd_batches_and_labels():
 def test_unknown_network_lists_the_valid_ones():
     with pytest.raises(ValueError, match="Unknown network 'resnet'. Expected one of: mlp, dcgan"):
         networks.get("resnet")
+
+
+@pytest.mark.parametrize(
+    "discriminator, shape",
+    [(MLPDiscriminator((2,), hidden_units=(64, 64), spectral_norm=True), (2,)),
+     (DCGANDiscriminator((28, 28, 1), filters=8, spectral_norm=True, norm="none"), (28, 28, 1))],
+    ids=["mlp", "dcgan"],
+)
+def test_spectral_norm_keeps_every_layer_at_unit_largest_singular_value(discriminator, shape):
+    x = np.random.default_rng(0).normal(size=(16, *shape)).astype("float32")
+    for _ in range(30):  # each training call is one power iteration
+        discriminator(x, training=True)
+    wrapped = [layer for layer in discriminator._flatten_layers() if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 3  # MLP: two hidden layers and the logit; DCGAN at 28x28: two convs and the logit
+    for layer in wrapped:
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+        assert sigma == pytest.approx(1.0, abs=0.02), layer.name
+
+
+def test_dcgan_discriminator_norm_choices_build_the_layers_they_name():
+    kinds = {
+        norm: {type(layer).__name__ for layer in DCGANDiscriminator((28, 28, 1), filters=8, norm=norm)._flatten_layers()}
+        for norm in ("batch", "layer", "none")
+    }
+    assert "BatchNormalization" in kinds["batch"] and "LayerNormalization" in kinds["layer"]
+    assert not {"BatchNormalization", "LayerNormalization"} & kinds["none"]
+    with pytest.raises(ValueError, match="norm"):
+        DCGANDiscriminator((28, 28, 1), norm="group")

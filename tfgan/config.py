@@ -59,6 +59,8 @@ class ModelConfig:
     label_encoding: Literal["embedding", "one_hot"] = "embedding"  # cGAN: how G reads labels
     d_conditioning: Literal["concat", "projection"] = "concat"  # cGAN: how D reads labels
     pack: int = 1  # PacGAN: D judges this many samples jointly (1: off; unconditional only)
+    spectral_norm: bool = False  # D's dense and conv layers in keras.layers.SpectralNormalization (SN-GAN)
+    d_norm: Literal["batch", "layer", "none"] = "batch"  # dcgan: D's normalization (penalties need layer or none)
 
     def validate(self):
         _positive(self, "model", "latent_dim", "filters", "pack")
@@ -72,12 +74,19 @@ class ModelConfig:
 class LossConfig:
     name: Literal["minimax", "non_saturating", "least_squares", "wasserstein", "hinge"] = "non_saturating"
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    gradient_penalty: float = 0.0  # WGAN-GP weight (10 in the paper); 0: off
+    r1_gamma: float = 0.0  # R1 penalty gamma on real data; 0: off
+    r1_every: int = 1  # lazy R1: computed every N discriminator updates, scaled by N
 
     def validate(self):
         if not 0.0 <= self.label_smoothing < 1.0:
             _fail("loss.label_smoothing", "a number in [0, 1)", self.label_smoothing)
         if self.label_smoothing and self.name in ("wasserstein", "hinge"):
             _fail("loss.label_smoothing", f"0 for the {self.name} loss, which has no labels", self.label_smoothing)
+        for key in ("gradient_penalty", "r1_gamma"):
+            if getattr(self, key) < 0:
+                _fail(f"loss.{key}", "a weight >= 0 (0: off)", getattr(self, key))
+        _positive(self, "loss", "r1_every")
 
 
 @dataclasses.dataclass
@@ -233,6 +242,9 @@ class Config:
         if self.model.pack > 1 and self.model.conditional:
             _fail("model.pack", "1 for a conditional model (packed samples share no label)", self.model.pack)
         _multiple("train.batch_size", self.train.batch_size, self.model.pack, "model.pack")
+        penalised = self.loss.gradient_penalty or self.loss.r1_gamma
+        if penalised and self.model.network == "dcgan" and self.model.d_norm == "batch":
+            _fail("model.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
         return self
 
     def to_dict(self):

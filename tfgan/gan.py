@@ -109,13 +109,9 @@ class GAN(keras.Model):
         The global batch of z is drawn from (seed, step, phase) and sliced, so the
         same global batch gets the same z whatever the number of replicas.
         """
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context else 1
-        replica = context.replica_id_in_sync_group if context else 0
         counter = tf.cast(self.step, tf.int64) * (self.d_steps + 1) + phase
         seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
-        z = tf.random.stateless_normal([batch_size * replicas, self.latent_dim], seed=seed)
-        return z[replica * batch_size : (replica + 1) * batch_size]
+        return replica_share(lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed), batch_size)
 
     @property
     def sampler(self):
@@ -246,6 +242,15 @@ def _split(batch, parts):
         )
     grouped = tf.reshape(batch, tf.concat([[-1, parts], tf.shape(batch)[1:]], axis=0))
     return tf.unstack(grouped, num=parts, axis=1)
+
+
+def replica_share(draw, batch_size):
+    """This replica's rows of `draw(global_batch)`: noise drawn for the global batch
+    and sliced, so that it is the same whatever the number of replicas."""
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    replica = context.replica_id_in_sync_group if context else 0
+    return draw(batch_size * replicas)[replica * batch_size : (replica + 1) * batch_size]
 
 
 def _average(per_example):

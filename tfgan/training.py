@@ -28,6 +28,7 @@ from tfgan.gan import GAN
 from tfgan.hooks import GeneratorEMA
 from tfgan.networks import packing
 from tfgan.networks.base import dtype_policy
+from tfgan.penalties import GradientPenalty, R1Penalty
 
 
 def build_networks(config: Config, examples: data.Examples):
@@ -47,7 +48,8 @@ def build_networks(config: Config, examples: data.Examples):
                 shape, model.latent_dim, model.filters, classes, model.label_encoding, sync_batch_norm=sync, name="generator"
             )
             discriminator = discriminator_cls(
-                d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync, name="discriminator"
+                d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync,
+                spectral_norm=model.spectral_norm, norm=model.d_norm, name="discriminator",
             )
         except ValueError as e:
             raise UserError(str(e)) from None
@@ -59,7 +61,7 @@ def build_networks(config: Config, examples: data.Examples):
     )
     discriminator = discriminator_cls(
         d_shape, model.d_hidden, model.activation, classes,
-        conditioning_mode=model.d_conditioning, name="discriminator",
+        conditioning_mode=model.d_conditioning, spectral_norm=model.spectral_norm, name="discriminator",
     )
     return generator, _packed(discriminator, model.pack)
 
@@ -117,7 +119,7 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     with strategy.scope(), dtype_policy(train.mixed_precision):
         keras.utils.set_random_seed(config.seed)  # the networks' initial weights
         generator, discriminator = build_networks(config, examples)
-        hooks = [GeneratorEMA(train.ema_decay)] if train.ema_decay else []
+        hooks = _hooks(config)
         gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks, name="gan")
         scaling = train.mixed_precision == "mixed_float16"
         gan.compile(
@@ -129,6 +131,17 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
             steps_per_execution=train.steps_per_execution,
         )
     return gan
+
+
+def _hooks(config):
+    loss, hooks = config.loss, []
+    if loss.gradient_penalty:
+        hooks.append(GradientPenalty(loss.gradient_penalty))
+    if loss.r1_gamma:
+        hooks.append(R1Penalty(loss.r1_gamma, loss.r1_every))
+    if config.train.ema_decay:
+        hooks.append(GeneratorEMA(config.train.ema_decay))
+    return hooks
 
 
 def _check_batch(config, replicas):

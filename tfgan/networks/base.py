@@ -28,6 +28,17 @@ def dtype_policy(name):
         keras.config.set_dtype_policy(previous)
 
 
+def spectral(layer, enabled):
+    """`layer` wrapped in Keras' SpectralNormalization where `enabled` (SN-GAN, Miyato et al. 2018).
+
+    The wrapper computes in the layer's own dtype, so a float32 logit layer keeps
+    float32 logits under mixed precision.
+    """
+    if not enabled:
+        return layer
+    return keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn")
+
+
 def _labels(num_classes):
     return ops.zeros((1,), "int32") if num_classes else None
 

@@ -17,9 +17,10 @@ import keras
 from keras import ops
 
 from tfgan.networks import conditioning
-from tfgan.networks.base import Discriminator, Generator
+from tfgan.networks.base import Discriminator, Generator, spectral
 
 _MIN_BASE = 4  # the smallest feature map: G's projection and D's last conv
+D_NORMS = ("batch", "layer", "none")  # D's normalization after its first convolution
 
 
 def num_stages(image_shape):
@@ -149,12 +150,17 @@ class DCGANDiscriminator(Discriminator):
         conditioning_mode="concat",
         label_dim=10,
         sync_batch_norm=False,
+        spectral_norm=False,
+        norm="batch",
         **kwargs,
     ):
         super().__init__(**kwargs)
         conditioning.check_choice("conditioning_mode", conditioning_mode, conditioning.D_CONDITIONINGS)
+        conditioning.check_choice("norm", norm, D_NORMS)
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.filters = int(filters)
+        self.spectral_norm = bool(spectral_norm)
+        self.norm = norm
         self.num_classes = int(num_classes)
         self.label_encoding = label_encoding
         self.conditioning_mode = conditioning_mode
@@ -171,14 +177,23 @@ class DCGANDiscriminator(Discriminator):
             self.label_code = keras.layers.Embedding(self.num_classes, top_filters, name="label_projection")
         self.down = []
         for i in range(stages):
-            conv = keras.layers.Conv2D(
-                self.filters * 2**i, 4, 2, padding="same", use_bias=(i == 0),
+            conv = spectral(keras.layers.Conv2D(
+                self.filters * 2**i, 4, 2, padding="same", use_bias=(i == 0 or norm == "none"),
                 kernel_initializer=_init(), name=f"down_{i}",
-            )
-            norm = None if i == 0 else _batch_norm(f"down_{i}_norm", self.sync_batch_norm)  # no BN at D's input
-            self.down.append((conv, norm))
+            ), self.spectral_norm)
+            self.down.append((conv, None if i == 0 else self._normalization(f"down_{i}_norm")))  # none at D's input
         self.flatten = keras.layers.Flatten()
-        self.logit = keras.layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="logit")  # float32 logits
+        logit = keras.layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="logit")  # float32 logits
+        self.logit = spectral(logit, self.spectral_norm)
+
+    def _normalization(self, name):
+        # Batch norm couples the samples of a batch; gradient penalties need each
+        # sample judged on its own, hence layer norm (WGAN-GP) or none (SN-GAN).
+        if self.norm == "batch":
+            return _batch_norm(name, self.sync_batch_norm)
+        if self.norm == "layer":
+            return keras.layers.LayerNormalization(name=name)
+        return None
 
     def call(self, x, labels=None, training=None):
         conditioning.require_labels(self, labels)
@@ -210,4 +225,6 @@ class DCGANDiscriminator(Discriminator):
             "conditioning_mode": self.conditioning_mode,
             "label_dim": self.label_dim,
             "sync_batch_norm": self.sync_batch_norm,
+            "spectral_norm": self.spectral_norm,
+            "norm": self.norm,
         }

@@ -11,7 +11,7 @@ import keras
 from keras import ops
 
 from tfgan.networks import conditioning
-from tfgan.networks.base import Discriminator, Generator
+from tfgan.networks.base import Discriminator, Generator, spectral
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -84,12 +84,14 @@ class MLPDiscriminator(Discriminator):
         label_encoding="one_hot",
         conditioning_mode="concat",
         label_dim=50,
+        spectral_norm=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         conditioning.check_choice("conditioning_mode", conditioning_mode, conditioning.D_CONDITIONINGS)
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.spectral_norm = bool(spectral_norm)
         self.activation = activation
         self.num_classes = int(num_classes)
         self.label_encoding = label_encoding
@@ -105,10 +107,11 @@ class MLPDiscriminator(Discriminator):
                 self.num_classes, self.hidden_units[-1], name="label_projection"
             )
         self.hidden = [
-            keras.layers.Dense(u, activation=activation, name=f"dense_{i}")
+            spectral(keras.layers.Dense(u, activation=activation, name=f"dense_{i}"), self.spectral_norm)
             for i, u in enumerate(self.hidden_units)
         ]
-        self.logit = keras.layers.Dense(1, dtype="float32", name="logit")  # float32 logits under mixed precision
+        # float32 logits under mixed precision
+        self.logit = spectral(keras.layers.Dense(1, dtype="float32", name="logit"), self.spectral_norm)
 
     def call(self, x, labels=None, training=None):
         conditioning.require_labels(self, labels)
@@ -133,4 +136,5 @@ class MLPDiscriminator(Discriminator):
             "label_encoding": self.label_encoding,
             "conditioning_mode": self.conditioning_mode,
             "label_dim": self.label_dim,
+            "spectral_norm": self.spectral_norm,
         }
