@@ -17,6 +17,7 @@ from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
 DATA_SOURCES = (*mixtures.NAMES, "tfds", "folder", "npz", "idx")
+DIFF_AUGMENT_POLICIES = ("color", "translation", "cutout")  # tfgan.augment.POLICIES, without importing TensorFlow
 
 
 @dataclasses.dataclass
@@ -115,10 +116,14 @@ class TrainConfig:
     ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
     jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
+    diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
     mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"  # Keras dtype policy of G and D
 
     def validate(self):
         _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
+        for i, name in enumerate(self.diff_augment):
+            if name not in DIFF_AUGMENT_POLICIES:
+                _fail(f"train.diff_augment[{i}]", "one of " + ", ".join(DIFF_AUGMENT_POLICIES), name)
         if not 0.0 <= self.ema_decay < 1.0:
             _fail("train.ema_decay", "a number in [0, 1) (0: no EMA)", self.ema_decay)
         self.d_optimizer.validate("train.d_optimizer")
@@ -242,6 +247,8 @@ class Config:
         if self.model.pack > 1 and self.model.conditional:
             _fail("model.pack", "1 for a conditional model (packed samples share no label)", self.model.pack)
         _multiple("train.batch_size", self.train.batch_size, self.model.pack, "model.pack")
+        if self.train.diff_augment and self.data.source in mixtures.NAMES:
+            _fail("train.diff_augment", "[] for 2D points (DiffAugment transforms images)", self.train.diff_augment)
         penalised = self.loss.gradient_penalty or self.loss.r1_gamma
         if penalised and self.model.network == "dcgan" and self.model.d_norm == "batch":
             _fail("model.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")

@@ -24,6 +24,8 @@ import tensorflow as tf
 from tfgan import losses as losses_lib
 from tfgan.hooks import Hook
 
+_AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
+
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class GAN(keras.Model):
@@ -148,7 +150,7 @@ class GAN(keras.Model):
         batch_size = tf.shape(real)[0]
         fake = self.generator(self.latent_noise(batch_size, phase), labels, training=True)
         self._check_shapes(real, fake)
-        real_in, fake_in = self._augment(real), self._augment(fake)
+        real_in, fake_in = self._augment(real, stream=2 * phase), self._augment(fake, stream=2 * phase + 1)
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self._judge(real_in, fake_in, labels)
             per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
@@ -170,7 +172,7 @@ class GAN(keras.Model):
     def _train_generator(self, labels, batch_size):
         z = self.latent_noise(batch_size, phase=self.d_steps)
         with tf.GradientTape() as tape:
-            fake = self._augment(self.generator(z, labels, training=True))
+            fake = self._augment(self.generator(z, labels, training=True), stream=2 * self.d_steps)
             fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
             per_example = self.loss_fn.generator_loss(fake_logits)
             for hook in self.hooks:
@@ -181,9 +183,13 @@ class GAN(keras.Model):
         self.trackers["g_loss"].update_state(per_example)
         self.trackers["d_fake_after"].update_state(self.loss_fn.d_output(fake_logits))
 
-    def _augment(self, images):
-        for hook in self.hooks:
-            images = hook.augment(self, images)
+    def _augment(self, images, stream):
+        """The hooks' augmentations, each given a stateless seed of its own: one per
+        call site (`stream`) and step, so a resumed run augments as the uninterrupted one."""
+        counter = tf.cast(self.step, tf.int64) * (2 * self.d_steps + 1) + stream
+        for i, hook in enumerate(self.hooks):
+            seed = tf.stack([tf.constant(self.seed + _AUGMENT_STREAM + i, tf.int64), counter])
+            images = hook.augment(self, images, seed)
         return images
 
     def _check_shapes(self, real, fake):

@@ -4,8 +4,9 @@ A variant of the GAN that needs more than other networks and another loss
 brings a `Hook`. Each method is called from inside `train_step` (traced into the
 same `tf.function`) and does nothing by default:
 
-- `augment(gan, images)`: applied to real and fake samples before D sees them
-  (DiffAugment, ADA).
+- `augment(gan, images, seed)`: applied to real and fake samples before D sees
+  them (DiffAugment, ADA). `seed` is a stateless seed, fresh for every call and
+  step, for `tf.random.stateless_*`.
 - `discriminator_penalty(gan, real, fake, labels)`: a per-example `[B]` term
   added to D's loss, reduced over the global batch like the loss itself
   (gradient penalty, R1).
@@ -25,7 +26,7 @@ class Hook:
     def attach(self, gan):
         pass
 
-    def augment(self, gan, images):
+    def augment(self, gan, images, seed):
         return images
 
     def discriminator_penalty(self, gan, real, fake, labels):

@@ -22,6 +22,7 @@ import keras
 import tensorflow as tf
 
 from tfgan import callbacks, data, distribute, networks, rundir
+from tfgan.augment import DiffAugment
 from tfgan.config import Config
 from tfgan.errors import Interrupted, UserError
 from tfgan.gan import GAN
@@ -135,6 +136,8 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
 
 def _hooks(config):
     loss, hooks = config.loss, []
+    if config.train.diff_augment:
+        hooks.append(DiffAugment(config.train.diff_augment))
     if loss.gradient_penalty:
         hooks.append(GradientPenalty(loss.gradient_penalty))
     if loss.r1_gamma:
