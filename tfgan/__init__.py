@@ -4,8 +4,10 @@ The pieces, and where they live:
 - `tfgan.GAN` (gan.py): the one training algorithm, a `keras.Model`.
 - `tfgan.losses`: GAN losses on logits, looked up by name.
 - `tfgan.networks`: generators and discriminators (MLP, DCGAN), conditional or not.
-- `tfgan.hooks`: extension points of the training step (penalties, augmentation), and
-  `GeneratorEMA`.
+- `tfgan.hooks`: extension points of the training step, and `GeneratorEMA`;
+  `tfgan.penalties` (gradient penalty, R1) and `tfgan.augment` (DiffAugment) are hooks.
+- `tfgan.metrics` and `tfgan.evaluate`: sample-quality metrics, the offline classifier,
+  feature extractors and `python -m tfgan.evaluate`.
 - `tfgan.export` and `tfgan.generate`: SavedModel and ONNX exports, and sampling them.
 - `tfgan.data`: tf.data pipelines from tfds, folders, .npz, idx files and 2D mixtures.
 - `tfgan.callbacks`: TensorBoard logging and checkpoints.
@@ -23,6 +25,9 @@ _LAZY = {
     "GAN": ("tfgan.gan", "GAN"),
     "Hook": ("tfgan.hooks", "Hook"),
     "GeneratorEMA": ("tfgan.hooks", "GeneratorEMA"),
+    "GradientPenalty": ("tfgan.penalties", "GradientPenalty"),
+    "R1Penalty": ("tfgan.penalties", "R1Penalty"),
+    "DiffAugment": ("tfgan.augment", "DiffAugment"),
 }
 
 
