@@ -36,7 +36,7 @@ def test_dry_run_prints_the_resolved_config_and_exits(tmp_path):
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
     assert resolved["train"]["steps"] == 2000 and resolved["data"]["source"] == "ring"
-    assert resolved["model"]["latent_dim"] == 16  # from the file; everything else from the defaults
+    assert resolved["model"]["latent_dim"] == 2  # from the file (default 100); everything else from the defaults
     assert not os.path.exists(tmp_path / "r")
 
 
