@@ -84,9 +84,8 @@ COVERED = 0.01  # a class is covered when at least 1% of the samples are classif
 
 
 def mnist(mnist_dir, extra):
-    from tfgan import config as config_lib
     from tfgan import data
-    from tfgan.evaluate import classifier, features
+    from tfgan.evaluate import classifier, features, report
 
     images = os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz")
     labels = os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz")
@@ -113,7 +112,7 @@ def mnist(mnist_dir, extra):
         if loss:
             overrides += [f"loss.name={loss}", *eval_block]
         gan, config, seconds = train(name, overrides)
-        samples, requested = _draw(gan, MNIST_SAMPLES)
+        samples, requested = report.draw(gan.sampler, MNIST_SAMPLES, seed=11)
         fake, probabilities = extractor.extract(samples)
         rows.append(_feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, reference, requested, accuracy))
         _write_grid(gan, os.path.join(HERE, "results", f"{tag}_samples.png"))
@@ -126,12 +125,6 @@ def mnist(mnist_dir, extra):
     curve = ["| Fréchet distance at step | " + " | ".join(str(s) for s in steps) + " |", "|---" * (len(steps) + 1) + "|"]
     curve += [f"| {label} | " + " | ".join(f"{values[s]:.1f}" for s in steps) + " |" for label, values in curves.items()]
     return "\n".join(table) + "\n\n" + "\n".join(curve)
-
-
-def _draw(gan, num):
-    from tfgan.evaluate import report
-
-    return report.draw(gan.sampler, num, seed=11)
 
 
 def _feature_row(label, fake, probabilities, reference, requested, ceiling):

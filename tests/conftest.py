@@ -11,9 +11,8 @@ tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
 )
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from helpers import RUNS  # noqa: E402
+from helpers import RUNS, random_images_npz  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST_DIR = os.path.join(ROOT, "..", "shared", "data", "mnist-t10k")
@@ -37,9 +36,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     made = {}
     for kind, (model, shape, conditional) in RUNS.items():
-        rng = np.random.default_rng(0)
-        data = os.path.join(root, f"{kind}.npz")
-        np.savez(data, x=rng.integers(0, 256, (64, *shape), dtype=np.uint8), y=rng.integers(0, 10, 64))
+        data = random_images_npz(os.path.join(root, f"{kind}.npz"), shape, labels=True)
         config = config_lib.from_dict({
             "name": kind, "run_dir": os.path.join(root, kind), "data": {"source": "npz", "path": data},
             "model": model, "train": {"steps": 10, "batch_size": 16},

@@ -2,6 +2,7 @@
 
 import copy
 
+import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
@@ -23,6 +24,16 @@ RUNS = {
     "dcgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8}, (32, 32, 3), False),
     "cgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8, "conditional": True}, (28, 28, 1), True),
 }
+
+
+def random_images_npz(path, shape=(28, 28, 1), labels=False, num=64):
+    """A .npz of `num` random uint8 images (`x`) and, if asked, labels 0-9 (`y`); returns its path."""
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.integers(0, 256, (num, *shape), dtype=np.uint8)}
+    if labels:
+        arrays["y"] = rng.integers(0, 10, num)
+    np.savez(path, **arrays)
+    return str(path)
 
 
 def overrides(tree, prefix=""):

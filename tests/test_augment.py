@@ -70,13 +70,11 @@ def test_config_policies_are_the_hook_policies_and_unknown_ones_are_refused(tmp_
 
 
 def test_dcgan_trains_with_diff_augment_and_resumes_on_the_same_curve(tmp_path):
-    from helpers import make_config, read_events, scalar
+    from helpers import make_config, random_images_npz, read_events, scalar
 
     from tfgan import training
 
-    rng = np.random.default_rng(0)
-    path = str(tmp_path / "tiny.npz")
-    np.savez(path, x=rng.integers(0, 256, (64, 28, 28, 1), dtype=np.uint8))
+    path = random_images_npz(tmp_path / "tiny.npz")
     changes = dict(
         data={"source": "npz", "path": path}, model={"network": "dcgan", "filters": 8, "latent_dim": 8},
         train__diff_augment=["color", "translation", "cutout"], train__batch_size=16,

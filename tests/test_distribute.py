@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import make_config, read_events, scalar
+from helpers import make_config, random_images_npz, read_events, scalar
 from tfgan import data, distribute, training
 from tfgan.errors import UserError
 from tfgan.gan import GAN
@@ -56,9 +56,7 @@ def test_two_replicas_train_the_weights_and_report_the_losses_of_one(tmp_path):
 
 
 def test_sync_batch_norm_makes_two_replicas_of_dcgan_match_one(tmp_path):
-    rng = np.random.default_rng(0)
-    path = str(tmp_path / "images.npz")
-    np.savez(path, x=rng.integers(0, 256, (64, 28, 28, 1), dtype=np.uint8))
+    path = random_images_npz(tmp_path / "images.npz")
     common = dict(
         data={"source": "npz", "path": path}, model={"network": "dcgan", "filters": 8, "latent_dim": 8},
         train__steps=4, train__batch_size=16, log__every=4, log__images_every=4, checkpoint__every=4,

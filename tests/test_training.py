@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 import yaml
 
-from helpers import make_config, read_events, scalar
+from helpers import make_config, random_images_npz, read_events, scalar
 from tfgan import config as config_lib
 from tfgan import training
 from tfgan.callbacks import Checkpoints
@@ -123,9 +123,7 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
 def test_checkpoint_restores_every_variable_of_a_dcgan_with_ema(tmp_path):
     # Batch-norm statistics are not trainable, so no optimizer holds them: a checkpoint
     # must save them itself (and the EMA of G) for a resumed run to continue exactly.
-    rng = np.random.default_rng(0)
-    data = tmp_path / "images.npz"
-    np.savez(data, x=rng.integers(0, 256, (64, 28, 28, 1), dtype=np.uint8))
+    data = random_images_npz(tmp_path / "images.npz")
     config = make_config(
         tmp_path, data__source="npz", data__path=str(data), model__network="dcgan", model__filters=8,
         train__steps=10, train__ema_decay=0.9, log__every=5, log__images_every=10, checkpoint__every=10,

@@ -20,10 +20,9 @@ and is drawn for the global batch and sliced per replica, like z.
 import keras
 import tensorflow as tf
 
+from tfgan.config import DIFF_AUGMENT_POLICIES as POLICIES
 from tfgan.gan import replica_share
 from tfgan.hooks import Hook
-
-POLICIES = ("color", "translation", "cutout")
 
 
 def _uniform(seed, batch, shape, minval=0.0, maxval=1.0, dtype=tf.float32):

@@ -17,7 +17,7 @@ from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
 DATA_SOURCES = (*mixtures.NAMES, "tfds", "folder", "npz", "idx")
-DIFF_AUGMENT_POLICIES = ("color", "translation", "cutout")  # tfgan.augment.POLICIES, without importing TensorFlow
+DIFF_AUGMENT_POLICIES = ("color", "translation", "cutout")  # tfgan.augment's transforms; named here, where no TensorFlow is imported
 
 
 @dataclasses.dataclass
