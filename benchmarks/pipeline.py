@@ -33,26 +33,12 @@ def pipeline_rate(examples, batches, deterministic):
 
 
 def training_rate(config, examples, steps):
-    import keras
+    from speed import timed_fit  # benchmarks/ is on sys.path when this script runs
 
     from tfgan import training
 
     gan = training.build_gan(config, examples)
-    spe = config.train.steps_per_execution
-    dataset = examples.dataset(BATCH, config.seed)
-    gan.fit(dataset, steps_per_epoch=max(spe, 10), epochs=1, verbose=0)
-
-    class Clock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_end(self, logs=None):
-            self.seconds = time.perf_counter() - self.start
-
-    clock = Clock()
-    steps = -(-steps // spe) * spe
-    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
-    return steps * BATCH / clock.seconds
+    return timed_fit(gan, examples.dataset(BATCH, config.seed), steps) * BATCH
 
 
 def main():
