@@ -62,7 +62,8 @@ def test_augmentation_is_differentiable_seeded_and_fresh_per_seed():
 
 
 def test_config_policies_are_the_hook_policies_and_unknown_ones_are_refused(tmp_path):
-    assert config_lib.DIFF_AUGMENT_POLICIES == augment.POLICIES
+    # Every name a config accepts has a transform, and no transform lacks a config name.
+    assert tuple(augment._TRANSFORMS) == config_lib.DIFF_AUGMENT_POLICIES == augment.POLICIES
     with pytest.raises(ValueError, match="Expected a DiffAugment policy"):
         augment.DiffAugment(["rotate"])
     with pytest.raises(config_lib.ConfigError, match=r"train.diff_augment\[0\]: expected one of color, translation, cutout, got 'rotate'"):

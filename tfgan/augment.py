@@ -79,6 +79,7 @@ def cutout(images, seed, ratio=0.5):
     return images * tf.cast(~hole, images.dtype)[..., None]
 
 
+# Keyed in the order of config.DIFF_AUGMENT_POLICIES, the names a config may use; a test holds the two equal.
 _TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
 
 
@@ -86,7 +87,7 @@ _TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
 class DiffAugment(Hook):
     def __init__(self, policy=POLICIES):
         policy = tuple(policy)
-        unknown = [p for p in policy if p not in POLICIES]
+        unknown = [p for p in policy if p not in _TRANSFORMS]
         if unknown or not policy:
             raise ValueError(f"Expected a DiffAugment policy from {POLICIES}. Received: policy={policy}")
         self.policy = policy
