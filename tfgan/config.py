@@ -7,6 +7,7 @@ is rejected in a fraction of a second.
 """
 
 import dataclasses
+import math
 import typing
 from typing import Literal, Optional
 
@@ -225,8 +226,10 @@ class Config:
     eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     def validate(self):
-        if not self.name or "/" in self.name:
-            _fail("name", "a non-empty name without '/'", self.name)
+        if not export.layout.is_plain_name(self.name):
+            _fail("name", "a plain directory name (not empty, no '/', not . or ..)", self.name)
+        if not 0 <= self.seed < 2**32:
+            _fail("seed", "an integer in [0, 2**32)", self.seed)
         if self.run_dir is None:
             self.run_dir = f"runs/{self.name}"
         self.data.validate()
@@ -268,7 +271,7 @@ def load(path, overrides=()):
     """Reads a YAML config, applies `key=value` overrides, and validates it."""
     try:
         with open(path) as f:
-            raw = yaml.safe_load(f)
+            raw = yaml.load(f, Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except yaml.YAMLError as e:
@@ -280,6 +283,27 @@ def load(path, overrides=()):
     for item in overrides:
         _apply_override(raw, item)
     return from_dict(raw)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key given twice in one mapping is an error.
+
+    Plain YAML keeps the last value, so a repeated key (or a whole repeated
+    section) would silently drop what was written first.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"{key_node.start_mark.name}: key {key!r} appears twice (lines {seen[key]} and {line}); "
+                    "expected each key once"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def from_dict(raw):
@@ -342,13 +366,17 @@ def _coerce(value, hint, key):
         if not isinstance(value, list):
             _fail(key, f"a list of {args[0].__name__}", value)
         return [_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
     if hint is float and isinstance(value, str):
         try:  # YAML 1.1 reads 2e-4 (no dot) as a string; take it as the number meant
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Checked here, once for every float key: `x <= 0` is false for NaN, so a
+        # range check further on would let nan and .inf through.
+        if not math.isfinite(value):
+            _fail(key, "a finite number", value)
+        return float(value)
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if hint in (str, bool) and isinstance(value, hint):
