@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tfgan import export
+from tfgan import export, latent
 from tfgan.errors import UserError
 
 from helpers import RUNS
@@ -154,8 +154,7 @@ def test_generate_signature_draws_z_like_gan_generate_and_encodes_pngs(runs, exp
     function = tf.saved_model.load(exported["cgan"]).signatures["generate"]
     labels = np.array([3, 1, 4, 1], np.int32)
     out = function(num=tf.constant(4), seed=tf.constant(7, tf.int64), label=tf.constant(labels))
-    # GAN.generate draws z from stateless_normal(seed=[seed, 0]).
-    z = tf.random.stateless_normal([4, generator.latent_dim], seed=[7, 0])
+    z = latent.normal(4, generator.latent_dim, seed=7)  # as GAN.generate draws it
     expected = np.clip(np.round((keras_images(generator, z, labels) + 1) * 127.5), 0, 255).astype(np.uint8)
     pixels = out["images_uint8"].numpy()
     assert pixels.dtype == np.uint8 and pixels.shape == (4, 28, 28, 1)
@@ -329,3 +328,79 @@ def test_generate_needs_only_the_runtime_of_its_format(path, blocked, exported, 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "g.png").exists()
+
+
+def test_one_seed_gives_the_same_images_from_a_run_a_saved_model_and_an_onnx_file(runs, exported, tmp_path):
+    import tensorflow as tf
+
+    from tfgan import GAN
+    from tfgan.evaluate import report
+
+    generator = runs["dcgan"][1]
+    model = exported["dcgan"]
+    from_run = GAN(generator, runs_discriminator(runs, "dcgan")).generate(5, seed=11).numpy()
+    from_eval, _ = report.draw(generator, 5, seed=11)
+    signature = tf.saved_model.load(model).signatures["generate"]
+    from_signature = signature(num=tf.constant(5), seed=tf.constant(11, tf.int64))["images_uint8"].numpy()
+    files = {}
+    for name, path in (("sm", model), ("onnx", os.path.join(model, "model.onnx"))):
+        result = cli("tfgan.generate", "--model", path, "--num", "5", "--seed", "11", "--out", str(tmp_path / f"{name}.npz"))
+        assert result.returncode == 0, result.stderr
+        files[name] = np.load(tmp_path / f"{name}.npz")
+    np.testing.assert_array_equal(files["sm"]["z"], latent.normal(5, 8, seed=11))
+    np.testing.assert_array_equal(files["onnx"]["z"], files["sm"]["z"])
+    for samples in (from_eval, files["sm"]["samples"], files["onnx"]["samples"]):
+        np.testing.assert_allclose(samples, from_run, atol=2e-5)
+    pixels = np.clip(np.round((from_run + 1) * 127.5), 0, 255)
+    assert np.abs(from_signature.astype(int) - pixels).max() <= 1
+    # Another seed gives other images.
+    assert not np.allclose(GAN(generator, runs_discriminator(runs, "dcgan")).generate(5, seed=12), from_run, atol=1e-3)
+
+
+def runs_discriminator(runs, kind):
+    """A discriminator for the run's data shape: GAN.generate never calls it."""
+    from tfgan.networks import DCGANDiscriminator
+
+    generator = runs[kind][1]
+    return DCGANDiscriminator(generator.sample_shape, 8, generator.num_classes)
+
+
+def test_generate_lays_a_conditional_grid_out_one_row_per_class(exported, tmp_path):
+    from PIL import Image
+
+    result = cli("tfgan.generate", "--model", exported["cgan"], "--out", str(tmp_path / "grid.png"), "--num", "64")
+    assert result.returncode == 0, result.stderr
+    assert "wrote 60 samples (10 classes x 6, one row per class)" in result.stdout  # as the training grid rounds
+    assert np.asarray(Image.open(tmp_path / "grid.png")).shape == (10 * 29 - 1, 6 * 29 - 1)
+    cli("tfgan.generate", "--model", exported["cgan"], "--out", str(tmp_path / "s.npz"), "--num", "25")
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npz")["labels"], np.repeat(np.arange(10), 2))
+
+
+def nan_saved_model(runs, path):
+    """A SavedModel of the mlp run's generator with NaN weights, written past export's check."""
+    import json
+
+    import keras
+
+    from tfgan.export import saved_model, signatures
+
+    with open(os.path.join(runs["mlp"][0], "generator.json")) as f:
+        generator = keras.saving.deserialize_keras_object(json.load(f))
+    for weight in generator.weights:
+        weight.assign(np.full(weight.shape, np.nan, weight.dtype))
+    os.makedirs(path)
+    saved_model.write(generator, str(path), {"signatures": signatures.describe(generator)})
+    return generator
+
+
+def test_non_finite_weights_are_never_exported_and_never_sampled(runs, tmp_path):
+    from tfgan.errors import Diverged
+
+    generator = nan_saved_model(runs, tmp_path / "nan")
+    with pytest.raises(Diverged, match="refusing to export a generator with non-finite weights"):
+        export.export(generator, str(tmp_path / "models" / "nan"))
+    assert not (tmp_path / "models").exists()  # refused before anything was written
+    result = cli("tfgan.generate", "--model", str(tmp_path / "nan"), "--out", str(tmp_path / "g.png"))
+    assert result.returncode == 3, result.stderr
+    assert "the model's outputs are not finite" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "g.png").exists()

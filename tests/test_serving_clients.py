@@ -11,6 +11,8 @@ from PIL import Image
 
 from serving_stub import ServingStub
 
+from tfgan import latent
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples", "serving")
 sys.path.insert(0, EXAMPLES)  # as when a client runs as a script: grpc_client imports rest_client
@@ -65,7 +67,7 @@ def test_generate_signature_returns_base64_pngs(runs, exported, tmp_path):
     with ServingStub("dcgan", exported["dcgan"]) as server:
         rest_client.main(["--model", "dcgan", "--host", server.url, "--num", "3", "--seed", "9", "--out", str(tmp_path / "grid.png")])
     assert server.requests == [{"signature_name": "generate", "inputs": {"num": 3, "seed": 9}}]
-    z = tf.random.stateless_normal([3, 8], seed=[9, 0])
+    z = latent.normal(3, 8, seed=9)  # the signature draws tfgan.latent's z
     grid = np.asarray(Image.open(tmp_path / "grid.png"))
     assert grid.shape == (64, 64, 3)  # 2 x 2 cells of 32 x 32, the last one empty
     assert np.abs(grid[:32, 32:].astype(int) - keras_pixels(generator, z, None)[1]).max() <= 1
@@ -87,7 +89,7 @@ def test_grpc_client_gets_raw_pngs_and_float_images(runs, exported, tmp_path):
     assert (tf.make_ndarray(generate.inputs["num"]), tf.make_ndarray(generate.inputs["seed"])) == (4, 2)
     assert tf.make_ndarray(default.inputs["z"]).shape == (4, 8)
     labels = np.full(4, 6, np.int32)
-    for signature, z in (("generate", tf.random.stateless_normal([4, 8], seed=[2, 0])),
+    for signature, z in (("generate", latent.normal(4, 8, seed=2)),
                          ("serving_default", np.random.default_rng(2).standard_normal((4, 8)).astype(np.float32))):
         grid = np.asarray(Image.open(tmp_path / f"{signature}.png"))
         assert np.abs(grid[28:, :28].astype(int) - keras_pixels(generator, z, labels)[2, ..., 0]).max() <= 1

@@ -119,12 +119,15 @@ class TrainConfig:
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
     diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
     mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"  # Keras dtype policy of G and D
+    loss_limit: float = 1e10  # a loss above this in magnitude stops the run as diverged, like NaN (0: NaN/inf only)
 
     def validate(self):
         _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
         for i, name in enumerate(self.diff_augment):
             if name not in DIFF_AUGMENT_POLICIES:
                 _fail(f"train.diff_augment[{i}]", "one of " + ", ".join(DIFF_AUGMENT_POLICIES), name)
+        if self.loss_limit < 0:
+            _fail("train.loss_limit", "a number >= 0 (0: stop on NaN or infinity only)", self.loss_limit)
         if not 0.0 <= self.ema_decay < 1.0:
             _fail("train.ema_decay", "a number in [0, 1) (0: no EMA)", self.ema_decay)
         self.d_optimizer.validate("train.d_optimizer")

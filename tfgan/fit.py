@@ -1,16 +1,19 @@
 """python -m tfgan.fit --config FILE [--set key=value ...] [--dry-run] [--resume]
 
-Exit codes: 0 done; 2 a user error (bad config, path or flag), reported in one
-line without a traceback; 130 interrupted by Ctrl-C after saving a checkpoint.
+Exit codes (tfgan.cli): 0 done; 2 a user error (bad config, path or flag, or a
+run directory another run is using), in one line without a traceback; 3 training
+diverged (the last good checkpoint is kept, nothing is exported); 130 Ctrl-C and
+143 SIGTERM, each after saving a checkpoint.
 """
 
 import argparse
-import os
+import contextlib
+import signal
 import sys
 
+from tfgan import cli, distribute, rundir
 from tfgan import config as config_lib
-from tfgan import distribute, rundir
-from tfgan.errors import Interrupted, UserError
+from tfgan.errors import Interrupted, Terminated
 
 
 def parse_args(argv):
@@ -27,28 +30,38 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)  # docker stop, Slurm, Kubernetes: save as on Ctrl-C
     try:
-        config = config_lib.load(args.config, args.overrides)
-        if args.dry_run:
-            print(config.to_yaml(), end="")
-            return 0
-        if distribute.is_chief(config.distribute.strategy):  # other workers of a cluster write nothing
-            rundir.check(config, args.resume)  # refuse before TensorFlow starts and logs
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return cli.run("tfgan.fit", _fit, args)
+    except Interrupted as e:
+        print(f"tfgan.fit: {e}", file=sys.stderr)
+        return cli.EXIT_TERMINATED if e.terminated else cli.EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:
+        print("tfgan.fit: stopped before training started; nothing was saved", file=sys.stderr)
+        return cli.EXIT_TERMINATED if isinstance(e, Terminated) else cli.EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _fit(args):
+    config = config_lib.load(args.config, args.overrides)
+    if args.dry_run:
+        print(config.to_yaml(), end="")
+        return
+    chief = distribute.is_chief(config.distribute.strategy)  # other workers of a cluster write nothing
+    # The lock and the checks come before TensorFlow starts: a refusal takes a fraction of a second.
+    with rundir.locked(config.run_dir) if chief else contextlib.nullcontext():
+        if chief:
+            rundir.check(config, args.resume)
+        cli.setup("tfgan.fit")
         from tfgan import training  # TensorFlow starts here, after the config is known to be good
 
         gan = training.train(config, resume=args.resume)
-    except UserError as e:
-        print(f"tfgan.fit: error: {e}", file=sys.stderr)
-        return 2
-    except Interrupted as e:
-        print(f"tfgan.fit: {e}", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("tfgan.fit: interrupted before training started; nothing was saved", file=sys.stderr)
-        return 130
     print(f"tfgan.fit: done at step {int(gan.step.numpy())}; run in {config.run_dir}")
-    return 0
 
 
 if __name__ == "__main__":

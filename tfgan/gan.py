@@ -21,6 +21,7 @@ would have, and the step counter is the whole RNG state.
 import keras
 import tensorflow as tf
 
+from tfgan import latent
 from tfgan import losses as losses_lib
 from tfgan.hooks import Hook
 
@@ -40,9 +41,17 @@ class GAN(keras.Model):
             real minibatch, so a batch fed to `fit` holds `d_steps` minibatches.
         seed: seeds the latent noise, together with the step counter.
         hooks: `tfgan.hooks.Hook`s that add penalties, augment or act after a step.
+        check_finite: record in `non_finite_step` the first step whose losses are
+            not finite (or larger than `loss_limit` in magnitude). The check runs
+            on the device inside the step, and nothing reads it back until someone
+            asks (`tfgan.callbacks.DivergenceGuard` does, once per epoch), so it
+            adds no host synchronisation.
+        loss_limit: a loss larger than this in magnitude counts as divergence too
+            (None: only NaN and infinity). A D whose logits reach such sizes has
+            saturated: G gets no gradient and the run is dead, though finite.
     """
 
-    def __init__(self, generator, discriminator, d_steps=1, seed=0, hooks=(), **kwargs):
+    def __init__(self, generator, discriminator, d_steps=1, seed=0, hooks=(), check_finite=True, loss_limit=None, **kwargs):
         super().__init__(**kwargs)
         if int(d_steps) < 1:
             raise ValueError(f"Received an invalid value for `d_steps`, expected an integer >= 1. Received: d_steps={d_steps}")
@@ -51,11 +60,21 @@ class GAN(keras.Model):
         self.d_steps = int(d_steps)
         self.seed = int(seed)
         self.hooks = list(hooks)
+        self.check_finite = bool(check_finite)
+        self.loss_limit = None if loss_limit is None else float(loss_limit)
         self.latent_dim = generator.latent_dim
         self.num_classes = generator.num_classes
         self.step = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False,
             aggregation="only_first_replica", name="step",
+        )
+        # -1 while every loss has been finite; not checkpointed (a checkpoint is
+        # never written after it is set). A NaN on any replica reaches every
+        # replica's weights through the gradient all-reduce, so replica 0's view
+        # is at most one step late.
+        self.non_finite_step = self.add_weight(
+            shape=(), dtype="int64", initializer=keras.initializers.Constant(-1), trainable=False,
+            aggregation="only_first_replica", name="non_finite_step",
         )
         self.ema_generator = None  # set by a GeneratorEMA hook
         self._build_networks()
@@ -121,8 +140,9 @@ class GAN(keras.Model):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def generate(self, num, labels=None, seed=0, training=False):
-        """`num` samples of `sampler` from fixed noise (the same `seed` gives the same z)."""
-        z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
+        """`num` samples of `sampler` from fixed noise: z is `tfgan.latent`'s for `seed`, the z
+        that an export's `generate` signature and `python -m tfgan.generate` draw for it."""
+        z = latent.normal_tf(num, self.latent_dim, seed)
         if self.num_classes and labels is None:
             labels = tf.range(num) % self.num_classes
         return tf.cast(self.sampler(z, labels, training=training), tf.float32)  # also under mixed precision
@@ -133,18 +153,27 @@ class GAN(keras.Model):
         images, labels = _unpack(data, self.num_classes)
         real_batches = _split(images, self.d_steps)
         label_batches = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
-        for i in range(self.d_steps):
-            self._train_discriminator(real_batches[i], label_batches[i], phase=i)
-        self._train_generator(label_batches[-1], batch_size=tf.shape(real_batches[-1])[0])
+        losses = [self._train_discriminator(real_batches[i], label_batches[i], phase=i) for i in range(self.d_steps)]
+        losses.append(self._train_generator(label_batches[-1], batch_size=tf.shape(real_batches[-1])[0]))
         for hook in self.hooks:
             hook.after_generator_step(self)
         self.step.assign_add(1)
+        if self.check_finite:
+            self._record_non_finite(losses)
         results = {name: tracker.result() for name, tracker in self.trackers.items()}
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3 averages a cluster's results over axis 0, which scalars lack
             # (tensorflow/tensorflow#72388); shape [1] averages to the scalar.
             results = {name: tf.reshape(value, [1]) for name, value in results.items()}
         return results
+
+    def _record_non_finite(self, losses):
+        losses = tf.stack(losses)
+        finite = tf.reduce_all(tf.math.is_finite(losses))
+        if self.loss_limit is not None:
+            finite &= tf.reduce_all(tf.abs(losses) <= self.loss_limit)
+        first = (self.non_finite_step < 0) & tf.logical_not(finite)
+        self.non_finite_step.assign(tf.where(first, tf.cast(self.step, tf.int64), self.non_finite_step))
 
     def _train_discriminator(self, real, labels, phase):
         batch_size = tf.shape(real)[0]
@@ -156,12 +185,14 @@ class GAN(keras.Model):
             per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
             for hook in self.hooks:
                 per_example += tf.cast(hook.discriminator_penalty(self, real_in, fake_in, labels), tf.float32)
-            loss = self.d_optimizer.scale_loss(_average(per_example))  # loss scaling under float16
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+            loss = _average(per_example)
+            scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under float16
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         self.trackers["d_loss"].update_state(per_example)
         self.trackers["d_real"].update_state(self.loss_fn.d_output(real_logits))
         self.trackers["d_fake"].update_state(self.loss_fn.d_output(fake_logits))
+        return loss
 
     def _judge(self, real, fake, labels):
         """D's float32 logits on the real and the fake batch, each batch in its own call."""
@@ -177,11 +208,13 @@ class GAN(keras.Model):
             per_example = self.loss_fn.generator_loss(fake_logits)
             for hook in self.hooks:
                 per_example += tf.cast(hook.generator_penalty(self, fake, labels), tf.float32)
-            loss = self.g_optimizer.scale_loss(_average(per_example))
-        grads = tape.gradient(loss, self.generator.trainable_variables)
+            loss = _average(per_example)
+            scaled = self.g_optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         self.trackers["g_loss"].update_state(per_example)
         self.trackers["d_fake_after"].update_state(self.loss_fn.d_output(fake_logits))
+        return loss
 
     def _augment(self, images, stream):
         """The hooks' augmentations, each given a stateless seed of its own: one per
@@ -210,6 +243,8 @@ class GAN(keras.Model):
             "d_steps": self.d_steps,
             "seed": self.seed,
             "hooks": [keras.saving.serialize_keras_object(h) for h in self.hooks],
+            "check_finite": self.check_finite,
+            "loss_limit": self.loss_limit,
         }
 
     @classmethod

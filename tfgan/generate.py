@@ -6,12 +6,15 @@ It needs only the runtime of the format it loads: the SavedModel path imports
 tensorflow but neither keras nor the training code, the ONNX path imports
 onnxruntime but not tensorflow.
 
-z is drawn with NumPy from --seed, so both formats of one export give the same
-images for the same seed. A conditional model draws every class in turn, one
-grid row per class when --num is a multiple of the class count, or only the
-class --label asks for.
+z is `tfgan.latent`'s for --seed (drawn with NumPy), the z that `GAN.generate`
+and the SavedModel's `generate` signature draw: the same seed gives the same
+images from a run, a SavedModel and an ONNX file. A conditional model draws one
+grid row per class, as the training grid does (--num rounded down to whole rows),
+or only the class --label asks for. A 2D model's PNG is the scatter plot that
+training writes, over points of the mixture it was trained on.
 
-Exit codes: 0 written; 2 a user error (not a model, a bad label or output name).
+Exit codes: 0 written; 2 a user error (not a model, a bad label or output path),
+in one line; 3 the model's outputs are not finite (it diverged), nothing written.
 """
 
 import argparse
@@ -22,7 +25,8 @@ import sys
 
 import numpy as np
 
-from tfgan.errors import UserError
+from tfgan import atomic, cli, latent
+from tfgan.errors import Diverged, UserError
 from tfgan.export import ONNX_FILE, layout  # neither imports TensorFlow
 
 OUTPUTS = (".png", ".npz")
@@ -36,7 +40,10 @@ class SavedModelGenerator:
         import tensorflow as tf
 
         self.tf = tf
-        self.function = tf.saved_model.load(path).signatures["serving_default"]
+        try:
+            self.function = tf.saved_model.load(path).signatures["serving_default"]
+        except Exception as e:  # a damaged saved_model.pb: DecodeError, OSError, ValueError, ...
+            raise UserError(f"{path} is not a readable SavedModel: {' '.join(str(e).split())[:200]}") from None
         inputs = self.function.structured_input_signature[1]
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
@@ -99,8 +106,7 @@ def class_count(generator):
 
 
 def sample(generator, num, seed=0, label=None):
-    """(outputs, labels, z) for `num` samples from NumPy's generator seeded with `seed`."""
-    z = np.random.default_rng(seed).standard_normal((num, generator.latent_dim)).astype(np.float32)
+    """(outputs, labels, z): `num` samples for `seed` (a conditional model: whole rows of classes)."""
     labels = None
     if generator.conditional:
         classes = class_count(generator)
@@ -108,29 +114,49 @@ def sample(generator, num, seed=0, label=None):
             raise UserError(f"--label {label} is not a class of this model; expected 0 to {classes - 1}")
         if label is None and not classes:
             raise UserError("this conditional model does not record its class count; pass --label")
-        if label is not None:
-            labels = np.full(num, label)
-        elif num % classes == 0:
-            labels = np.repeat(np.arange(classes), num // classes)  # a grid row per class
-        else:
-            labels = np.arange(num) % classes
+        from tfgan import visualize
+
+        labels = np.full(num, label) if label is not None else visualize.class_rows(num, classes)
     elif label is not None:
         raise UserError("--label was given, but this model is not conditional")
-    return generator(z, labels), labels, z
+    z = latent.normal(len(labels) if labels is not None else num, generator.latent_dim, seed)
+    outputs = generator(z, labels)
+    if not np.isfinite(outputs).all():
+        raise Diverged(
+            f"the model's outputs are not finite ({int((~np.isfinite(outputs)).sum())} NaN or infinite values); "
+            "its weights diverged. Nothing was written"
+        )
+    return outputs, labels, z
 
 
-def write(path, outputs, labels, z, rows):
-    """A .npz of samples, labels and z, or else a PNG grid (`path` ends in one of OUTPUTS)."""
+def write(path, outputs, labels, z, rows, metadata=None):
+    """A .npz of samples, labels and z, or else a PNG: a grid of images, or a 2D model's scatter plot."""
     from tfgan import visualize
 
     if path.endswith(".npz"):
         arrays = {"samples": outputs, "z": z, **({"labels": labels} if labels is not None else {})}
-        np.savez(path + ".tmp.npz", **arrays)
-        os.replace(path + ".tmp.npz", path)
-    else:
-        if outputs.ndim != 4:
-            raise UserError(f"this model makes points of shape {outputs.shape[1:]}, not images; write them to a .npz")
+        with atomic.replacing(path) as tmp:
+            np.savez(tmp, **arrays)
+    elif outputs.ndim == 4:
         visualize.write_png(path, visualize.image_grid(outputs, rows))
+    else:
+        real, centres = _training_points(metadata or {})
+        visualize.write_png(path, visualize.scatter_plot(outputs, real, centres))
+
+
+def _training_points(metadata):
+    """The real points and mode centres a 2D run's samples plot was drawn over, from the export's config."""
+    import yaml
+
+    from tfgan.data import mixtures
+
+    config = yaml.safe_load(metadata.get("config") or "{}") or {}
+    data = config.get("data", {})
+    if data.get("source") not in mixtures.NAMES:
+        raise UserError("this 2D model's export holds no training config to plot against; write a .npz instead")
+    # As training draws them: the run's examples (seeded by its seed), the first 2500 plotted.
+    real = mixtures.sample(data["source"], data.get("limit") or data.get("num_examples", 100_000), config.get("seed", 0))
+    return real[:2500], mixtures.centres(data["source"])
 
 
 def main(argv=None):
@@ -141,23 +167,24 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seeds z (default 0)")
     parser.add_argument("--label", type=int, help="conditional models: draw only this class")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        if args.num < 1:
-            raise UserError(f"--num must be a positive number of samples, got {args.num}")
-        if not args.out.endswith(OUTPUTS):  # checked before the model loads
-            raise UserError(f"--out {args.out}: expected a .png (a grid of images) or a .npz file")
-        generator = load(args.model)
-        outputs, labels, z = sample(generator, args.num, args.seed, args.label)
-        classes = class_count(generator)
-        by_class = generator.conditional and args.label is None and classes and args.num % classes == 0
-        rows = classes if by_class else max(1, int(math.sqrt(args.num)))
-        write(args.out, outputs, labels, z, rows)
-    except UserError as e:
-        print(f"tfgan.generate: error: {e}", file=sys.stderr)
-        return 2
-    print(f"tfgan.generate: wrote {args.num} samples to {args.out}")
-    return 0
+    return cli.run("tfgan.generate", _generate, args)
+
+
+def _generate(args):
+    if args.num < 1:
+        raise UserError(f"--num must be a positive number of samples, got {args.num}")
+    if not args.out.endswith(OUTPUTS):  # checked before the model loads
+        raise UserError(f"--out {args.out}: expected a .png (a grid of images) or a .npz file")
+    atomic.check_destination(args.out)
+    if not args.model.endswith(".onnx"):
+        cli.setup("tfgan.generate")  # TensorFlow's start-up noise off; ONNX models never import it
+    generator = load(args.model)
+    outputs, labels, z = sample(generator, args.num, args.seed, args.label)
+    by_class = generator.conditional and args.label is None
+    rows = class_count(generator) if by_class else max(1, int(math.sqrt(len(outputs))))
+    write(args.out, outputs, labels, z, rows, generator.metadata)
+    layout_note = f" ({rows} classes x {len(outputs) // rows}, one row per class)" if by_class else ""
+    print(f"tfgan.generate: wrote {len(outputs)} samples{layout_note} to {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,22 +14,26 @@ config, the TensorBoard events and the exports; the other workers save their
 checkpoints (saving is a collective step) to a scratch directory they delete.
 """
 
+import contextlib
 import json
+import logging
 import shutil
 import tempfile
 
 import keras
 import tensorflow as tf
 
-from tfgan import callbacks, data, distribute, networks, rundir
+from tfgan import atomic, callbacks, data, distribute, networks, rundir
 from tfgan.augment import DiffAugment
 from tfgan.config import Config
-from tfgan.errors import Interrupted, UserError
+from tfgan.errors import Interrupted, Terminated, UserError
 from tfgan.gan import GAN
 from tfgan.hooks import GeneratorEMA
 from tfgan.networks import packing
-from tfgan.networks.base import dtype_policy
+from tfgan.networks.base import dtype_policy, seeded_weights
 from tfgan.penalties import GradientPenalty, R1Penalty
+
+log = logging.getLogger(__name__)
 
 
 def build_networks(config: Config, examples: data.Examples):
@@ -117,11 +121,13 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     strategy = strategy or tf.distribute.get_strategy()
     _check_batch(config, strategy.num_replicas_in_sync)
     train = config.train
-    with strategy.scope(), dtype_policy(train.mixed_precision):
-        keras.utils.set_random_seed(config.seed)  # the networks' initial weights
+    with strategy.scope(), dtype_policy(train.mixed_precision), seeded_weights(config.seed):
         generator, discriminator = build_networks(config, examples)
         hooks = _hooks(config)
-        gan = GAN(generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks, name="gan")
+        gan = GAN(
+            generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks,
+            loss_limit=train.loss_limit or None, name="gan",
+        )
         scaling = train.mixed_precision == "mixed_float16"
         gan.compile(
             d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps, scaling),
@@ -172,29 +178,41 @@ def epoch_plan(start, total, every):
 
 
 def train(config: Config, resume=False):
-    """Trains the run `config` describes; returns the GAN."""
+    """Trains the run `config` describes; returns the GAN.
+
+    The chief holds the run directory's lock throughout (`rundir.locked`), and
+    writes nothing into it until the data, the networks and the batch are known
+    to fit together, so a run that fails on its config leaves no half run behind.
+    """
     chief = distribute.is_chief(config.distribute.strategy)
-    if chief:
-        rundir.check(config, resume)
+    with rundir.locked(config.run_dir) if chief else contextlib.nullcontext():
+        if chief:
+            rundir.check(config, resume)
+            rundir.remove_leftovers(config)
+        return _train(config, resume, chief)
+
+
+def _train(config, resume, chief):
     strategy = distribute.make_strategy(config.distribute)
     examples = data.load(config.data, config.model.conditional, config.seed)
+    examples.check_step(config.train.batch_size * config.train.d_steps)
     gan = build_gan(config, examples, strategy)
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
     checkpoints = callbacks.Checkpoints(gan, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)
     if resume:
         checkpoints.restore_latest(rundir.checkpoint_dir(config))
-    fit_callbacks = [callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
-    logger = None
+    fit_callbacks = [callbacks.DivergenceGuard(checkpoints), callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
+    logger = _logger(config, examples) if chief else None  # checks the eval: block; writes nothing yet
     if chief:
+        # Everything above could still refuse the config; only now does the run directory fill.
         rundir.write_config(config)
-        rundir.write_atomic(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
-        logger = _logger(config, examples)
+        atomic.write_text(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
         fit_callbacks.insert(0, logger)
     try:
         _fit(gan, config, examples, fit_callbacks)
         checkpoints.save()
-    except KeyboardInterrupt:
-        raise Interrupted(int(gan.step.numpy()), checkpoints.save()) from None
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where the CLI turns it into `Terminated`
+        raise Interrupted(int(gan.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -207,7 +225,7 @@ def train(config: Config, resume=False):
             config.run_dir, config.export.name or config.name, config.export.dir, config.export.formats,
             opset=config.export.opset,
         )
-        print(f"tfgan.fit: exported the generator to {path}")
+        log.info("exported the generator to %s", path)
     return gan
 
 

@@ -4,9 +4,10 @@ Both return [H, W, C] uint8 arrays, ready for `tf.summary.image` or a PNG.
 """
 
 import io
-import os
 
 import numpy as np
+
+from tfgan import atomic
 
 
 def image_grid(images, rows):
@@ -22,14 +23,21 @@ def image_grid(images, rows):
     return grid
 
 
+def class_rows(num, classes):
+    """Labels for a grid with one row per class: `num` rounded down to whole rows, at least one per class."""
+    return np.repeat(np.arange(classes), max(1, num // classes))
+
+
 def scatter_plot(samples, real, centres=None, size=480):
     """Generated 2D points over the real data, rendered by matplotlib -> uint8 RGB."""
-    import matplotlib
+    # A Figure with its own Agg canvas: no pyplot, so no global backend is chosen
+    # and no figure is left registered in a user's session.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # no display; must come before pyplot
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(size / 96, size / 96), dpi=96)
+    fig = Figure(figsize=(size / 96, size / 96), dpi=96)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     ax.scatter(real[:, 0], real[:, 1], s=2, c="#bbbbbb", label="real")
     ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#d62728", alpha=0.6, label="generated")
     if centres is not None:
@@ -42,20 +50,18 @@ def scatter_plot(samples, real, centres=None, size=480):
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     from PIL import Image  # matplotlib depends on Pillow
 
     buffer.seek(0)
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def write_png(path, pixels):
+def write_png(path, pixels, make_dirs=False):
     """Writes uint8 [H, W, C] as a PNG, atomically (temp file, then rename)."""
     from PIL import Image
 
     pixels = np.asarray(pixels)
     if pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
-    tmp = f"{path}.tmp"
-    Image.fromarray(pixels).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic.replacing(path, make_dirs) as tmp:
+        Image.fromarray(pixels).save(tmp, format="PNG")

@@ -1,6 +1,7 @@
-"""Keras callbacks that act between epochs: TensorBoard logging and checkpoints."""
+"""Keras callbacks that act between epochs: TensorBoard logging, checkpoints, and the divergence guard."""
 
 from tfgan.callbacks.checkpoint import CheckpointCallback, Checkpoints
+from tfgan.callbacks.divergence import DivergenceGuard
 from tfgan.callbacks.tensorboard import TensorBoardLogger
 
-__all__ = ["CheckpointCallback", "Checkpoints", "TensorBoardLogger"]
+__all__ = ["CheckpointCallback", "Checkpoints", "DivergenceGuard", "TensorBoardLogger"]

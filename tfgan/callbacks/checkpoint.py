@@ -4,6 +4,9 @@ the run keeps one, via `tf.train.Checkpoint`.
 The step is also the whole RNG state (z and the data order are drawn from
 (seed, step)), so restoring it makes a resumed run continue bit for bit.
 
+Nothing non-finite is saved: a save whose variables hold NaN or infinity raises
+`Diverged` instead, so the last good checkpoint stays the latest.
+
 Writes are atomic: TensorFlow writes the data under a temporary name and renames
 it, and `CheckpointManager` then replaces the `checkpoint` index file with an
 atomic rename, so a process killed mid-save leaves the previous checkpoint as
@@ -13,7 +16,8 @@ the latest. The last `keep` checkpoints are kept.
 import keras
 import tensorflow as tf
 
-from tfgan.errors import UserError
+from tfgan.callbacks.divergence import kept_checkpoint, non_finite_variables
+from tfgan.errors import Diverged, UserError
 
 
 def network_weights(model):
@@ -33,8 +37,11 @@ class Checkpoints:
     def __init__(self, gan, directory, keep=3):
         self.gan = gan
         networks = {"generator": gan.generator, "discriminator": gan.discriminator, "ema_generator": gan.ema_generator}
+        weights = {name: network_weights(model) for name, model in networks.items() if model is not None}
+        self.variables = [v for group in weights.values() for v in group]
+        self.variables += list(gan.d_optimizer.variables) + list(gan.g_optimizer.variables)
         self.checkpoint = tf.train.Checkpoint(
-            **{name: network_weights(model) for name, model in networks.items() if model is not None},
+            **weights,
             d_optimizer=gan.d_optimizer,
             g_optimizer=gan.g_optimizer,
             step=gan.step,
@@ -50,6 +57,12 @@ class Checkpoints:
         step = int(self.gan.step.numpy())
         if self.latest and self.latest.endswith(f"ckpt-{step}"):
             return self.latest
+        bad = non_finite_variables(self.variables)
+        if bad:
+            raise Diverged(
+                f"training diverged: {len(bad)} variables are non-finite at step {step} ({', '.join(bad[:3])}"
+                f"{', ...' if len(bad) > 3 else ''}); not saved; {kept_checkpoint(self)}"
+            )
         return self.manager.save(checkpoint_number=step)
 
     def restore_latest(self, directory=None):

@@ -90,8 +90,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
             samples = gan.generate(len(self.real_points), seed=self.seed).numpy()
             return visualize.scatter_plot(samples, self.real_points, self.centres)
         if gan.num_classes:
-            per_class = max(1, self.num_images // gan.num_classes)
-            labels = np.repeat(np.arange(gan.num_classes), per_class)
+            labels = visualize.class_rows(self.num_images, gan.num_classes)
             images = gan.generate(len(labels), labels=labels, seed=self.seed)
             return visualize.image_grid(images.numpy(), rows=gan.num_classes)
         images = gan.generate(self.num_images, seed=self.seed).numpy()

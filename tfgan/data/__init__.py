@@ -28,6 +28,12 @@ class Examples:
     def is_images(self):
         return self.samples.ndim == 4
 
+    def check_step(self, examples_per_step):
+        """Raises `UserError` unless one training step's examples fit in the data."""
+        from tfgan.data.pipeline import check_step
+
+        check_step(len(self.samples), examples_per_step)
+
     def dataset(self, examples_per_step, seed, start_step=0, deterministic=True):
         from tfgan.data.pipeline import make_dataset
 

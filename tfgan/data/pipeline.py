@@ -47,6 +47,14 @@ def scale(samples):
     return tf.cast(samples, tf.float32)
 
 
+def check_step(num, examples_per_step):
+    if num < examples_per_step:
+        raise UserError(
+            f"the data has {num} examples but one step needs {examples_per_step} "
+            f"(train.batch_size x train.d_steps); lower the batch size or add data"
+        )
+
+
 def make_dataset(samples, labels, examples_per_step, seed, start_step=0, deterministic=True):
     """An endless dataset of `(samples, labels)` or `samples` batches, starting at `start_step`.
 
@@ -56,11 +64,7 @@ def make_dataset(samples, labels, examples_per_step, seed, start_step=0, determi
     lets tf.data hand over whichever batch is ready first.
     """
     num = len(samples)
-    if num < examples_per_step:
-        raise UserError(
-            f"the data has {num} examples but one step needs {examples_per_step} "
-            f"(train.batch_size x train.d_steps); lower the batch size or add data"
-        )
+    check_step(num, examples_per_step)
     samples_t = tf.constant(samples)
     labels_t = None if labels is None else tf.constant(labels, tf.int32)
 

@@ -6,5 +6,11 @@
 - `report.py`: the metrics by name, real-data features cached;
 - `python -m tfgan.evaluate`: `train-classifier` and `run` (see `__main__.py`).
 
-The metrics themselves are NumPy functions in `tfgan.metrics`.
+The metrics themselves are NumPy functions in `tfgan.metrics`. This module
+imports no TensorFlow, so that `python -m tfgan.evaluate --help` is instant.
 """
+
+import os
+
+# Where real-data features are cached between evaluations.
+DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tfgan")

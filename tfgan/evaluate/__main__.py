@@ -16,7 +16,10 @@ import argparse
 import os
 import sys
 
+from tfgan import cli
 from tfgan.errors import UserError
+from tfgan.evaluate import DEFAULT_CACHE
+from tfgan.metrics import METRICS  # neither imports TensorFlow: --help stays fast
 
 
 def parse_args(argv):
@@ -25,17 +28,15 @@ def parse_args(argv):
     train = commands.add_parser("train-classifier", help="train the offline classifier on labelled images")
     train.add_argument("--data", nargs="+", required=True, metavar="KEY=VALUE", help="the data, as keys of a config's data: block")
     train.add_argument("--out", required=True, help="where to save it (.keras)")
-    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--epochs", type=int, default=5, help="passes over the training 90%% of the data (default 5)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     run = commands.add_parser("run", help="evaluate a training run's generator")
     run.add_argument("--run", required=True, help="the run directory of python -m tfgan.fit")
-    run.add_argument("--metrics", help="comma-separated (default: all that apply to the data)")
+    run.add_argument("--metrics", help=f"comma-separated, of: {', '.join(METRICS)} (default: all that apply to the data)")
     run.add_argument("--features", help="classifier:PATH or inception (needed for image metrics)")
     run.add_argument("--samples", type=int, default=10_000, help="samples to draw (default 10000)")
     run.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                      help="override the run's config, e.g. data.path=...")
-    from tfgan.evaluate.report import DEFAULT_CACHE
-
     run.add_argument("--cache", default=DEFAULT_CACHE, help=f"where real-data features are cached (default {DEFAULT_CACHE})")
     return parser.parse_args(argv)
 
@@ -82,13 +83,8 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        (train_classifier if args.command == "train-classifier" else run)(args)
-    except UserError as e:
-        print(f"tfgan.evaluate: error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    cli.setup("tfgan.evaluate")
+    return cli.run("tfgan.evaluate", train_classifier if args.command == "train-classifier" else run, args)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ import os
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
+from tfgan import atomic
 from tfgan.errors import UserError
 
 FEATURES = "features"  # the layer whose output is the feature vector
@@ -47,7 +49,6 @@ def train_classifier(examples, epochs=5, held_out=0.1, batch_size=128, seed=0, v
         raise UserError("the classifier needs images; 2D mixtures are scored by their modes")
     if examples.labels is None or examples.num_classes < 2:
         raise UserError("training a classifier needs labelled data with 2 or more classes")
-    keras.utils.set_random_seed(seed)
     order = np.random.default_rng(seed).permutation(len(examples.samples))
     cut = int(len(order) * (1.0 - held_out))
     x, y = scale(examples.samples[order]), examples.labels[order]
@@ -57,7 +58,10 @@ def train_classifier(examples, epochs=5, held_out=0.1, batch_size=128, seed=0, v
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(x[:cut], y[:cut], batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose)
+    # Shuffled by a seeded tf.data op, not `shuffle=True`, which would need the global seed.
+    train = tf.data.Dataset.from_tensor_slices((x[:cut], y[:cut]))
+    train = train.shuffle(cut, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    model.fit(train, epochs=epochs, verbose=verbose)
     accuracy = model.evaluate(x[cut:], y[cut:], batch_size=512, verbose=0, return_dict=True)["accuracy"]
     return model, float(accuracy)
 
@@ -68,7 +72,5 @@ def save_classifier(model, path, overwrite=False):
         raise UserError(f"--out: expected a path ending in .keras, got {path}")
     if os.path.exists(path) and not overwrite:
         raise UserError(f"{path} exists; pass --overwrite to replace it")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path[:-len('.keras')]}.tmp-{os.getpid()}.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic.replacing(path, make_dirs=True) as tmp:
+        model.save(tmp)

@@ -13,6 +13,7 @@ Samples come in as generators draw them, float32 in [-1, 1].
 
 import hashlib
 import os
+import zipfile
 
 import keras
 import numpy as np
@@ -62,6 +63,9 @@ def _two_headed(model, feature_layer):
 def classifier(path):
     if not os.path.exists(path):
         raise UserError(f"classifier not found: {path}; train one with python -m tfgan.evaluate train-classifier")
+    # Keras reports any unreadable archive as "File not found"; say what is wrong.
+    if not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        raise UserError(f"{path} is not a readable .keras file (a Keras zip archive); expected a classifier saved by train-classifier")
     try:
         model = keras.saving.load_model(path, compile=False)
         two_headed = _two_headed(model, FEATURES)

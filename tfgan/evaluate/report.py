@@ -10,12 +10,12 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfgan import atomic, latent
 from tfgan import metrics as m
 from tfgan.data import mixtures
 from tfgan.errors import UserError
-
+from tfgan.evaluate import DEFAULT_CACHE
 from tfgan.metrics import IMAGE_METRICS, METRICS
-DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tfgan")
 
 
 def default_metrics(examples):
@@ -38,7 +38,7 @@ def check_metrics(names, examples, mixture=None):
 
 def draw(generator, num, seed=0, batch_size=500):
     """(samples, requested labels): `num` samples from fixed noise, classes in turn for a cGAN."""
-    z = tf.random.stateless_normal([num, generator.latent_dim], seed=[seed, 1])
+    z = latent.normal_tf(num, generator.latent_dim, seed)  # the z of GAN.generate and of exports
     labels = np.arange(num) % generator.num_classes if generator.num_classes else None
     parts = []
     for start in range(0, num, batch_size):
@@ -59,10 +59,8 @@ def real_features(extractor, examples, cache_dir=DEFAULT_CACHE, limit=10_000):
             return cached["features"]
     features, _ = extractor.extract(scale(images))
     if path:
-        os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
-        np.savez(tmp, features=features)
-        os.replace(tmp, path)
+        with atomic.replacing(path, make_dirs=True) as tmp:
+            np.savez(tmp, features=features)
     return features
 
 

@@ -12,8 +12,8 @@ bad flag before TensorFlow starts.
 
 import os
 
-from tfgan import __version__
-from tfgan.errors import UserError
+from tfgan import __version__, atomic
+from tfgan.errors import Diverged, UserError
 from tfgan.export import layout
 
 FORMATS = ("saved_model", "onnx")
@@ -32,9 +32,16 @@ def parse_formats(formats):
 
 def export(generator, model_dir, formats=FORMATS, version=None, force=False, metadata=None, opset=None):
     """Writes `generator` as `<model_dir>/<version>/`; returns that path."""
+    from tfgan.callbacks.divergence import non_finite_variables
     from tfgan.export import onnx, saved_model, signatures
 
     formats = parse_formats(formats)
+    bad = non_finite_variables(generator.weights)
+    if bad:
+        raise Diverged(
+            f"refusing to export a generator with non-finite weights ({len(bad)} variables hold NaN or "
+            f"infinity, e.g. {bad[0]}); export an earlier checkpoint of a run that had not diverged"
+        )
     version = layout.choose_version(model_dir, version, force)
     metadata = {
         "tfgan_version": __version__,
@@ -43,6 +50,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
     }
     final = os.path.join(model_dir, str(version))
     os.makedirs(model_dir, exist_ok=True)
+    atomic.remove_stale(model_dir)  # the staging directories of exports that were killed
     with layout.Staging(final) as staging:
         if "saved_model" in formats:
             saved_model.write(generator, staging, metadata)
@@ -56,6 +64,9 @@ def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, ver
     formats = parse_formats(formats)
     name = name or os.path.basename(os.path.normpath(run_dir))
     layout.check_name(name)
+    for path in (base_dir, os.path.join(base_dir, name)):
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UserError(f"{path} is a file; expected the directory to export into (--out)")
     layout.choose_version(os.path.join(base_dir, name), version, force)  # refuse before TensorFlow starts
     if not os.path.isdir(run_dir):
         raise UserError(f"run directory not found: {run_dir}")

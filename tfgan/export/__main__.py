@@ -3,14 +3,14 @@
 
 Exit codes: 0 exported; 2 a user error (no such run, no checkpoint, unknown
 format, a name with a path separator, an existing version without --force),
-reported in one line, with nothing written.
+reported in one line, with nothing written; 3 the weights are not finite (the
+run diverged), and nothing was written.
 """
 
 import argparse
-import os
 import sys
 
-from tfgan.errors import UserError
+from tfgan import cli
 
 
 def parse_args(argv):
@@ -27,16 +27,15 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return cli.run("tfgan.export", _export, args)
+
+
+def _export(args):
     from tfgan import export
 
-    try:
-        path = export.export_run(args.run, args.name, args.out, args.format, args.version, args.force, args.opset)
-    except UserError as e:
-        print(f"tfgan.export: error: {e}", file=sys.stderr)
-        return 2
+    cli.setup("tfgan.export")
+    path = export.export_run(args.run, args.name, args.out, args.format, args.version, args.force, args.opset)
     print(f"tfgan.export: wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

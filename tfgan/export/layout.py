@@ -8,8 +8,8 @@ half-written version and an interrupted export leaves no version behind.
 
 import os
 import shutil
-import uuid
 
+from tfgan import atomic
 from tfgan.errors import UserError
 
 
@@ -50,8 +50,7 @@ class Staging:
 
     def __init__(self, final):
         self.final = final
-        parent, leaf = os.path.split(final)
-        self.tmp = os.path.join(parent, f".{leaf}.staging-{uuid.uuid4().hex[:8]}")
+        self.tmp = atomic.temp_path(final, "staging")
 
     def __enter__(self):
         os.makedirs(self.tmp)

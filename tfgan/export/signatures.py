@@ -4,13 +4,16 @@
   (for 2D toy generators the output is `samples` [N, 2]);
 - `generate(num, seed[, label]) -> {"images_uint8": uint8 [N, H, W, C],
   "images_png_bytes": string [N]}`, for clients that should not build z. z is
-  drawn exactly as `GAN.generate(num, seed=seed)` draws it. TF Serving's REST API
+  `tfgan.latent`'s for the seed, as `GAN.generate(num, seed=seed)` and
+  `python -m tfgan.generate --seed` draw it. TF Serving's REST API
   base64-encodes the PNGs because the output name ends in `_bytes`.
 
 The generator runs in inference mode (batch norm uses its moving statistics).
 """
 
 import tensorflow as tf
+
+from tfgan import latent
 
 
 def output_name(generator):
@@ -53,7 +56,7 @@ def generate_function(generator):
 
     def generate(num, seed, label=None):
         tf.debugging.assert_positive(num, message="num must be a positive number of images")
-        z = tf.random.stateless_normal([num, generator.latent_dim], seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+        z = latent.normal_tf(num, generator.latent_dim, seed)
         if label is not None:
             tf.debugging.assert_equal(tf.size(label), num, message="label must hold one class per image (num of them)")
             label = _checked_labels(label, generator.num_classes)
@@ -88,8 +91,10 @@ def describe(generator):
     shape = [None, *generator.sample_shape]
     default = {
         "inputs": {"z": {"dtype": "float32", "shape": [None, generator.latent_dim]}},
-        "outputs": {output_name(generator): {"dtype": "float32", "shape": shape, "range": [-1.0, 1.0]}},
+        "outputs": {output_name(generator): {"dtype": "float32", "shape": shape}},
     }
+    if output_name(generator) == "images":  # tanh; 2D points are unbounded (the grid's modes sit at +-4)
+        default["outputs"]["images"]["range"] = [-1.0, 1.0]
     if generator.num_classes:
         default["inputs"]["label"] = {"dtype": "int32", "shape": [None], "classes": generator.num_classes}
     signatures = {"serving_default": default}

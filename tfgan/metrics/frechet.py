@@ -14,9 +14,10 @@ avoids scipy's general `sqrtm` and its complex parts on near-singular covariance
 """
 
 import dataclasses
-import os
 
 import numpy as np
+
+from tfgan import atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,9 +37,8 @@ class GaussianStats:
 
     def save(self, path):
         """Written to a temporary name and renamed, so a cache file is whole or absent."""
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
-        np.savez(tmp, mean=self.mean, cov=self.cov, count=self.count)
-        os.replace(tmp, path)
+        with atomic.replacing(path) as tmp:
+            np.savez(tmp, mean=self.mean, cov=self.cov, count=self.count)
 
     @classmethod
     def load(cls, path):

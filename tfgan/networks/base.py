@@ -12,6 +12,7 @@ on them, keep float32 precision.
 """
 
 import contextlib
+import random
 
 import keras
 from keras import ops
@@ -26,6 +27,24 @@ def dtype_policy(name):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+@contextlib.contextmanager
+def seeded_weights(seed):
+    """Networks built inside get initial weights that depend on `seed` alone.
+
+    Keras gives each unseeded initializer a seed drawn from Python's `random`
+    when the layer is made. Seeding `random` for the block, and handing the
+    caller's state back after, fixes the weights without the process-wide side
+    effects of `keras.utils.set_random_seed` (NumPy's, TensorFlow's and Python's
+    generators all reseeded for the rest of the program).
+    """
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
 def spectral(layer, enabled):
