@@ -1,8 +1,10 @@
 """`python -m tfgan.fit` as a user runs it: exit codes, messages, files on disk."""
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -89,12 +91,22 @@ def test_train_resume_and_the_files_a_user_gets(tmp_path):
     assert events["samples"]["steps"] == [20, 40, 60]
 
 
-def _start(args):
+@contextlib.contextmanager
+def running(args):
+    """A fit in the background, always killed at the end (it may be set to train for 10**7 steps)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tfgan.fit", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfgan.fit", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+        # A shell that started the suite in the background ignores SIGINT, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 def _wait_for(predicate, process, seconds=120):
@@ -105,37 +117,56 @@ def _wait_for(predicate, process, seconds=120):
         if process.poll() is not None:
             raise AssertionError(f"fit exited early: {process.communicate()}")
         time.sleep(0.2)
-    process.kill()
     raise AssertionError("timed out")
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(tmp_path):
+def _logged_epochs(events_dir):
+    return len(read_events(str(events_dir)).get("d_loss", {}).get("steps", [])) if events_dir.exists() else 0
+
+
+@pytest.mark.parametrize("stop, code, said", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")])
+def test_ctrl_c_and_sigterm_save_a_checkpoint_and_resume_continues_from_it(tmp_path, stop, code, said):
     args = tiny(tmp_path, train={"steps": 10**7}, checkpoint={"every": 10**6})
-    process = _start(args)
-    events_dir = tmp_path / "run" / "tensorboard"
-    _wait_for(lambda: events_dir.exists() and len(read_events(str(events_dir)).get("d_loss", {}).get("steps", [])) >= 2, process)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    with running(args) as process:
+        _wait_for(lambda: _logged_epochs(tmp_path / "run" / "tensorboard") >= 2, process)
+        if stop == signal.SIGTERM:
+            # While it runs, the directory is its own: a second fit is refused, and leaves it alone.
+            second = fit(*args)
+            assert second.returncode == 2, second.stderr
+            assert f"{tmp_path / 'run'} is in use by another run (pid {process.pid} on " in second.stderr
+            assert len(second.stderr.strip().splitlines()) == 1
+        process.send_signal(stop)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
     assert "Traceback" not in stderr
     saved = [int(n[5:-6]) for n in os.listdir(tmp_path / "run" / "checkpoints") if n.endswith(".index")]
-    assert len(saved) == 1 and saved[0] >= 20  # no periodic checkpoint was due: this one is Ctrl-C's
-    assert f"interrupted at step {saved[0]}" in stderr
+    assert len(saved) == 1 and saved[0] >= 20  # no periodic checkpoint was due: this one is the signal's
+    assert f"{said} at step {saved[0]}" in stderr
+    assert not (tmp_path / "run" / "run.lock").exists()  # released at exit
 
     resumed = fit(*args, f"train.steps={saved[0] + 15}", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert f"done at step {saved[0] + 15}" in resumed.stdout
 
 
-def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_its_leftovers_are_removed(tmp_path):
     args = tiny(tmp_path, train={"steps": 10**7})
-    process = _start(args)
     index = tmp_path / "run" / "checkpoints" / "checkpoint"
-    _wait_for(index.exists, process)
-    process.kill()  # SIGKILL: no chance to save
-    process.communicate()
+    with running(args) as process:
+        _wait_for(index.exists, process)
+        process.kill()  # SIGKILL: no chance to save, or to remove its lock file
+        process.communicate()
+    assert (tmp_path / "run" / "run.lock").exists()
+    # What a save or an export killed midway leaves: TensorFlow's temp dir, tfgan's staging dir.
+    (tmp_path / "run" / "checkpoints" / "ckpt-999_temp").mkdir()
+    exports = tmp_path / "saved_models" / "tiny"
+    exports.mkdir(parents=True)
+    stale = exports / f".1.staging-{process.pid}@{socket.gethostname()}-0123abcd"
+    stale.mkdir()
     latest = yaml.safe_load(index.read_text())["model_checkpoint_path"]
     step = int(latest.rsplit("-", 1)[1])
-    resumed = fit(*args, f"train.steps={step + 10}", "--resume")
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = fit(*args, f"train.steps={step + 10}", "export.formats=[saved_model]", f"export.dir={exports.parent}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr  # the dead owner's lock is stale: taken over
     assert f"done at step {step + 10}" in resumed.stdout
+    assert not (tmp_path / "run" / "checkpoints" / "ckpt-999_temp").exists()
+    assert sorted(os.listdir(exports)) == ["1"]

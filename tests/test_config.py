@@ -83,6 +83,8 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("seed: 4294967296\n", r"seed: expected an integer in \[0, 2\*\*32\), got 4294967296"),
         ("train: {steps: 10}\ntrain: {batch_size: 2}\n", r"c.yaml: key 'train' appears twice \(lines 1 and 2\)"),
         ("train:\n  steps: 10\n  steps: 20\n", r"c.yaml: key 'steps' appears twice \(lines 2 and 3\)"),
+        ("data: {source: npz, path: x.npz, range: [0, 255]}\n", r"data.range: expected \[0, 1\] or \[-1, 1\]"),
+        ("train: {loss_limit: -1}\n", r"train.loss_limit: expected a number >= 0"),
         ("- just\n- a list\n", "must hold a mapping of config keys, got a list"),
         ("train: [1, 2]\n", "train: expected a mapping of keys"),
     ],

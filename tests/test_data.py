@@ -126,3 +126,56 @@ def test_tfds_without_network_fails_fast_and_says_how_to_use_local_files(monkeyp
     monkeypatch.setattr(tfds_source, "network_available", lambda: False)
     with pytest.raises(UserError, match="network is unreachable.*--set data.source=idx data.path="):
         data.load(data_config(source="tfds", name="mnist", tfds_data_dir=str(tmp_path)), False, 0)
+
+
+@pytest.mark.parametrize("low, high, levels", [(0.0, 1.0, 256), (-1.0, 1.0, 256)])
+def test_float_npz_images_in_either_range_keep_all_256_levels(tmp_path, low, high, levels):
+    path = tmp_path / "f.npz"
+    ramp = np.linspace(low, high, 256, dtype=np.float32).reshape(1, 16, 16)
+    np.savez(path, x=np.repeat(ramp, 4, axis=0))
+    images = data.load(data_config(source="npz", path=str(path)), False, 0).samples
+    assert images.dtype == np.uint8 and len(np.unique(images)) == levels
+    assert images.min() == 0 and images.max() == 255  # -1 (or 0) is black, 1 is white
+    explicit = data.load(data_config(source="npz", path=str(path), range=[low, high]), False, 0).samples
+    np.testing.assert_array_equal(explicit, images)
+
+
+@pytest.mark.parametrize(
+    "arrays, settings, message",
+    [
+        ({"x": np.full((4, 8, 8), 200.0)}, {}, r"'x'\): float images must lie in \[0, 1\] or \[-1, 1\], found values in \[200, 200\]"),
+        ({"x": np.array([[[0.5, np.nan]]] * 4)}, {}, r"'x'\): 4 values are NaN or infinite"),
+        ({"x": np.full((4, 8, 8), -0.5)}, {"range": [0, 1]}, r"data.range is \[0.0, 1.0\] but the values lie in \[-0.5, -0.5\]"),
+        ({"x": np.full((4, 8, 8), 300, np.int32)}, {}, r"integer images must lie in \[0, 255\], found values in \[300, 300\]"),
+        ({"x": np.zeros((4, 8, 8), np.uint8), "y": np.array([0, 1.5, 2, 3])}, {}, r"'y'\): labels must be whole class indices, found 1.5"),
+        ({"x": np.zeros((4, 8, 8), np.uint8), "y": np.zeros((4, 10))}, {}, r"'y'\): expected labels of shape \[N\] .*got shape \(4, 10\)"),
+    ],
+)
+def test_npz_data_that_would_be_silently_corrupted_is_refused(tmp_path, arrays, settings, message):
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(UserError, match=message):
+        data.load(data_config(source="npz", path=str(path), **settings), True, 0)
+
+
+def test_a_npy_file_or_the_images_file_as_labels_is_refused(tmp_path, mnist_paths):
+    np.save(tmp_path / "x.npy", np.zeros((4, 8, 8), np.uint8))
+    with pytest.raises(UserError, match=r"x.npy is a .npy array, not an .npz archive .*np.savez\(path, x=images, y=labels\)"):
+        data.load(data_config(source="npz", path=str(tmp_path / "x.npy")), False, 0)
+    images, _ = mnist_paths
+    with pytest.raises(UserError, match=r"t10k-images-idx3-ubyte.gz: expected labels of shape \[N\] .*got shape \(10000, 28, 28\)"):
+        data.load(data_config(source="idx", path=images, labels_path=images), True, 0)
+
+
+def test_a_corrupt_image_in_a_folder_is_named(tmp_path):
+    from PIL import Image
+
+    os.makedirs(tmp_path / "a")
+    for i in range(300):  # more than one decoding batch: the bad file is in the second
+        Image.new("L", (10, 12), i % 256).save(tmp_path / "a" / f"{i:03d}.png")
+    (tmp_path / "a" / "270.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(UserError, match=r"cannot decode image .*a/270.png"):
+        data.load(data_config(source="folder", path=str(tmp_path), resolution=8), False, 0)
+    os.remove(tmp_path / "a" / "270.png")
+    examples = data.load(data_config(source="folder", path=str(tmp_path), resolution=8, channels=1), False, 0)
+    assert examples.samples.shape == (299, 8, 8, 1) and examples.samples[5].min() == 5

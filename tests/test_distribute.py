@@ -203,11 +203,11 @@ def free_ports(count):
     return ports
 
 
-def run_cluster(config_path, tmp_path, *args):
-    """Runs `python -m tfgan.fit` as the two workers of a localhost cluster; returns their results."""
+def run_cluster(config_path, tmp_path, *args, indices=(0, 1)):
+    """Runs `python -m tfgan.fit` as the workers `indices` of a two-worker localhost cluster; returns their results."""
     workers = [f"localhost:{port}" for port in free_ports(2)]
     processes = []
-    for index in range(2):
+    for index in indices:
         scratch = tmp_path / f"tmp{index}"
         scratch.mkdir(exist_ok=True)
         env = {
@@ -246,3 +246,9 @@ def test_two_workers_train_only_the_chief_writes_and_resume_works(tmp_path):
     assert events["d_loss"]["steps"] == [10, 20, 30, 40]
     # The worker's scratch checkpoints are gone.
     assert os.listdir(tmp_path / "tmp1") == []
+    # The chief holds the run directory as a single run does: one in use refuses it.
+    from tfgan import rundir
+
+    with rundir.locked(str(run_dir)):
+        ((code, out, err),) = run_cluster(config_path, tmp_path, "--resume", "--set", "train.steps=60", indices=(0,))
+    assert code == 2 and f"{run_dir} is in use by another run (pid {os.getpid()}" in err

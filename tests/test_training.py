@@ -190,3 +190,81 @@ def test_linear_schedule_decays_both_learning_rates_to_zero_at_the_last_step(tmp
     for tag in ("learning_rate/generator", "learning_rate/discriminator"):
         assert scalar(events, tag, 20) == pytest.approx(1e-4)  # half way: half of 2e-4
         assert scalar(events, tag, 40) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_divergence_stops_at_its_step_and_the_last_good_checkpoint_stays_latest(tmp_path):
+    from tfgan import callbacks, data
+    from tfgan.errors import Diverged
+
+    config = make_config(tmp_path, train__steps=20)
+    examples = data.load(config.data, False, config.seed)
+    gan = training.build_gan(config, examples)
+    checkpoints = Checkpoints(gan, str(tmp_path / "ckpt"), keep=3)
+    guard = [callbacks.DivergenceGuard(checkpoints), callbacks.CheckpointCallback(checkpoints, 10)]
+    dataset = examples.dataset(32, seed=0)
+    gan.fit(dataset, epochs=1, steps_per_epoch=10, callbacks=guard, verbose=0)
+    assert checkpoints.latest.endswith("ckpt-10")
+    weights = [w.numpy() for w in checkpoints.variables]
+    # A NaN in D's logit layer: the loss of the next step (11) is NaN.
+    logit = gan.discriminator.trainable_weights[-2]
+    logit.assign(tf.tensor_scatter_nd_update(logit, [[0, 0]], [np.nan]))
+    with pytest.raises(Diverged, match=r"training diverged at step 11: a loss became NaN, infinite .*the last good checkpoint is .*ckpt-10"):
+        gan.fit(dataset, epochs=2, initial_epoch=1, steps_per_epoch=10, callbacks=guard, verbose=0)
+    assert int(gan.step.numpy()) == 20  # found at the end of the epoch: no per-step host sync
+    with pytest.raises(Diverged, match="variables .* are non-finite at step 20; not saved"):
+        checkpoints.save()
+    assert checkpoints.latest.endswith("ckpt-10") and tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-10")
+
+    # A NaN in D's first layer: ReLU turns NaN into 0, so the losses stay finite
+    # while the NaN reaches G's weights through the gradients. The weights are checked too.
+    for variable, value in zip(checkpoints.variables, weights):
+        variable.assign(value)
+    gan.non_finite_step.assign(-1)
+    first = gan.discriminator.trainable_weights[0]
+    first.assign(tf.tensor_scatter_nd_update(first, [[0, 0]], [np.nan]))
+    with pytest.raises(Diverged, match=r"training diverged between steps 20 and 30: .*variables \(generator/"):
+        gan.fit(dataset, epochs=3, initial_epoch=2, steps_per_epoch=10, callbacks=guard, verbose=0)
+    assert int(gan.non_finite_step.numpy()) == -1  # the losses never showed it
+
+
+def test_a_loss_beyond_the_limit_counts_as_divergence(tmp_path):
+    from tfgan.errors import Diverged
+
+    # The non-saturating losses start near log 4 = 1.39 > 1: the first step is over the limit.
+    with pytest.raises(Diverged, match=r"at step 1: .* or larger than train.loss_limit \(1\)"):
+        training.train(make_config(tmp_path, train__loss_limit=1.0))
+    assert not os.path.exists(os.path.join(tmp_path, "run", "checkpoints"))
+    training.train(make_config(tmp_path, "off", train__loss_limit=0.0, train__steps=10))  # 0: NaN and infinity only
+
+
+def test_a_fit_refused_for_its_data_leaves_no_half_run_behind(tmp_path):
+    too_big = make_config(tmp_path, train__batch_size=64, data__num_examples=50)
+    with pytest.raises(UserError, match="the data has 50 examples but one step needs 64"):
+        training.train(too_big)
+    assert not os.path.exists(too_big.run_dir)  # no config.yaml, generator.json or tensorboard/ to block a retry
+    training.train(make_config(tmp_path, train__steps=10, data__num_examples=50, train__batch_size=16))
+
+
+def test_building_the_networks_sets_no_global_seed(tmp_path):
+    import random
+
+    import keras
+
+    from tfgan import data
+
+    config = make_config(tmp_path)
+    examples = data.load(config.data, False, config.seed)
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), np.random.random())
+    random.seed(123)
+    np.random.seed(123)
+    first = [w.numpy() for w in training.build_gan(config, examples).generator.weights]
+    assert (random.random(), np.random.random()) == expected  # the caller's generators are as they were
+    again = [w.numpy() for w in training.build_gan(config, examples).generator.weights]
+    reseeded = make_config(tmp_path)
+    reseeded.seed = 1
+    other = [w.numpy() for w in training.build_gan(reseeded, examples).generator.weights]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))  # the weights are the seed's
+    assert not np.array_equal(first[0], other[0])
+    assert keras.backend.backend() == "tensorflow"

@@ -31,6 +31,7 @@ class DataConfig:
     labels_path: Optional[str] = None  # idx: the labels file (needed for conditional models)
     image_key: str = "x"  # npz: the array of images
     label_key: str = "y"  # npz: the array of labels
+    range: Optional[list[float]] = None  # npz float images: [0, 1] or [-1, 1] (null: inferred; anything else is refused)
     resolution: Optional[int] = None  # images are centre-cropped and resized to this square size
     channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
     limit: Optional[int] = None  # use only the first N examples
@@ -39,6 +40,8 @@ class DataConfig:
 
     def validate(self):
         _positive(self, "data", "resolution", "limit", "num_examples")
+        if self.range is not None and tuple(self.range) not in ((0.0, 1.0), (-1.0, 1.0)):
+            _fail("data.range", "[0, 1] or [-1, 1] (or null to infer it from the values)", self.range)
         if self.channels not in (None, 1, 3):
             _fail("data.channels", "1 or 3", self.channels)
         if self.source == "tfds" and not self.name:

@@ -16,7 +16,7 @@ the latest. The last `keep` checkpoints are kept.
 import keras
 import tensorflow as tf
 
-from tfgan.callbacks.divergence import kept_checkpoint, non_finite_variables
+from tfgan.callbacks.divergence import kept_checkpoint, named, non_finite_variables
 from tfgan.errors import Diverged, UserError
 
 
@@ -59,10 +59,7 @@ class Checkpoints:
             return self.latest
         bad = non_finite_variables(self.variables)
         if bad:
-            raise Diverged(
-                f"training diverged: {len(bad)} variables are non-finite at step {step} ({', '.join(bad[:3])}"
-                f"{', ...' if len(bad) > 3 else ''}); not saved; {kept_checkpoint(self)}"
-            )
+            raise Diverged(f"training diverged: {named(bad)} are non-finite at step {step}; not saved; {kept_checkpoint(self)}")
         return self.manager.save(checkpoint_number=step)
 
     def restore_latest(self, directory=None):

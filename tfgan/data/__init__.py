@@ -58,7 +58,7 @@ def load(data, conditional, seed):
     if data.source == "folder":
         images, labels = files.load_folder(data.path, data.resolution, data.channels, conditional)
     elif data.source == "npz":
-        images, labels = files.load_npz(data.path, data.image_key, data.label_key)
+        images, labels = files.load_npz(data.path, data.image_key, data.label_key, data.range and tuple(data.range))
     else:  # idx
         images, labels = files.load_idx(data.path, data.labels_path)
     if data.limit:

@@ -42,65 +42,152 @@ def load_idx(images_path, labels_path):
     images = read_idx(images_path)
     if images.ndim == 3:
         images = images[..., None]  # [N, H, W] -> [N, H, W, 1]
-    labels = read_idx(labels_path).astype(np.int32) if labels_path else None
+    labels = check_labels(read_idx(labels_path), labels_path) if labels_path else None
     _check_lengths(images, labels, images_path)
     return images, labels
 
 
-def load_npz(path, image_key, label_key):
+def load_npz(path, image_key, label_key, value_range=None):
+    """Images (and labels) from an .npz archive. Floats must lie in [0, 1] or [-1, 1]
+    (`value_range`, or inferred from the values); they become 256 levels, as bytes do."""
     try:
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise UserError(f".npz file not found: {path}") from None
     except (OSError, ValueError) as e:
         raise UserError(f"cannot read {path} as .npz: {e}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # np.load reads a .npy as one bare array
+        raise UserError(
+            f"{path} is a .npy array, not an .npz archive of named arrays; save it with "
+            f"np.savez(path, {image_key}=images, {label_key}=labels)"
+        )
     with archive:
         if image_key not in archive:
             raise UserError(
                 f"{path} has no array {image_key!r} (data.image_key); it holds: {', '.join(archive.files)}"
             )
         images = archive[image_key]
-        labels = archive[label_key].astype(np.int32) if label_key in archive else None
+        labels = check_labels(archive[label_key], f"{path} ({label_key!r})") if label_key in archive else None
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4:
         raise UserError(f"{path}: {image_key!r} must be [N, H, W] or [N, H, W, C], got shape {images.shape}")
-    if images.dtype != np.uint8:
-        # Floats are taken to be in [0, 1] or [0, 255]; scaling back to bytes keeps one pipeline.
-        scale = 255.0 if images.max() <= 1.0 else 1.0
-        images = np.clip(np.round(images * scale), 0, 255).astype(np.uint8)
+    images = to_bytes(images, f"{path} ({image_key!r})", value_range)
     _check_lengths(images, labels, path)
     return images, labels
 
 
-def load_folder(path, resolution, channels, with_labels):
-    """Images under `path`; with labels, one sub-folder per class."""
-    import keras  # the folder reader is Keras'; deferred so config checks stay fast
+FLOAT_RANGES = ((0.0, 1.0), (-1.0, 1.0))
 
+
+def to_bytes(images, where, value_range=None):
+    """uint8 images from integer or float arrays, refusing what would be clipped or truncated."""
+    if images.dtype == np.uint8:
+        return images
+    if np.issubdtype(images.dtype, np.integer):
+        low, high = int(images.min()), int(images.max())
+        if low < 0 or high > 255:
+            raise UserError(f"{where}: integer images must lie in [0, 255], found values in [{low}, {high}]")
+        return images.astype(np.uint8)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise UserError(f"{where}: expected uint8 or float images, got dtype {images.dtype}")
+    bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+    if bad:
+        raise UserError(f"{where}: {bad} values are NaN or infinite; expected finite pixel values")
+    low, high = float(images.min()), float(images.max())
+    if value_range is None:
+        value_range = next(((a, b) for a, b in FLOAT_RANGES if a <= low and high <= b), None)
+        if value_range is None:
+            raise UserError(
+                f"{where}: float images must lie in [0, 1] or [-1, 1], found values in [{low:g}, {high:g}]; "
+                "rescale them, or store uint8 in [0, 255]"
+            )
+    elif low < value_range[0] or high > value_range[1]:
+        raise UserError(f"{where}: data.range is {list(value_range)} but the values lie in [{low:g}, {high:g}]")
+    scaled = (images.astype(np.float64) - value_range[0]) * (255.0 / (value_range[1] - value_range[0]))
+    return np.round(scaled).astype(np.uint8)
+
+
+def check_labels(labels, where):
+    """Class indices [N] as int32; refuses other shapes, and floats that are not whole numbers."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise UserError(f"{where}: expected labels of shape [N] (one class index per example), got shape {labels.shape}")
+    if np.issubdtype(labels.dtype, np.floating):
+        if not np.isfinite(labels).all() or (labels != np.round(labels)).any():
+            bad = labels[~np.isfinite(labels) | (labels != np.round(labels))][0]
+            raise UserError(f"{where}: labels must be whole class indices, found {bad:g}")
+    elif not np.issubdtype(labels.dtype, np.integer):
+        raise UserError(f"{where}: expected integer class indices, got dtype {labels.dtype}")
+    return labels.astype(np.int32)
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def load_folder(path, resolution, channels, with_labels):
+    """Images under `path`, centre-cropped to square and resized; with labels, one sub-folder per class.
+
+    Decoded by tf.data in parallel; a file that does not decode is named in the error.
+    """
     if not os.path.isdir(path):
         raise UserError(f"image folder not found: {path}")
+    paths, labels = _list_images(path, with_labels)
+    if not paths:
+        raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {path}")
+    import tensorflow as tf  # deferred so that config checks stay fast
+
+    decode = _decoder(resolution, 1 if channels == 1 else 3)
+    batches = tf.data.Dataset.from_tensor_slices(paths).map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+    images = []
     try:
-        dataset = keras.utils.image_dataset_from_directory(
-            path,
-            labels="inferred" if with_labels else None,
-            color_mode="grayscale" if channels == 1 else "rgb",
-            image_size=(resolution, resolution),
-            crop_to_aspect_ratio=True,
-            batch_size=256,
-            shuffle=False,
-            verbose=False,
-        )
-    except ValueError as e:
-        raise UserError(f"cannot read images from {path}: {e}") from None
-    images, labels = [], []
-    for batch in dataset:
-        x, y = batch if with_labels else (batch, None)
-        images.append(np.clip(np.round(x.numpy()), 0, 255).astype(np.uint8))
-        if y is not None:
-            labels.append(y.numpy().astype(np.int32))
-    if not images:
-        raise UserError(f"no images found in {path}")
-    return np.concatenate(images), (np.concatenate(labels) if with_labels else None)
+        for batch in batches:  # in order: a map keeps its input's order unless told otherwise
+            images.append(batch.numpy())
+    except tf.errors.OpError:
+        start = sum(len(b) for b in images)
+        for name in paths[start : start + 256]:  # the batch that failed: find its file
+            try:
+                decode(tf.constant(name))
+            except tf.errors.OpError as e:
+                raise UserError(f"cannot decode image {name}: {e.message.splitlines()[0]}") from None
+        raise
+    pixels = np.clip(np.round(np.concatenate(images)), 0, 255).astype(np.uint8)
+    return pixels, (np.asarray(labels, np.int32) if with_labels else None)
+
+
+def _list_images(path, with_labels):
+    """(paths, labels): sorted; with labels, class k is the k-th sub-folder in sorted order."""
+    def images_under(folder):
+        found = []
+        for root, dirs, names in os.walk(folder):
+            dirs.sort()
+            found += [os.path.join(root, n) for n in sorted(names) if n.lower().endswith(IMAGE_EXTENSIONS)]
+        return found
+
+    if not with_labels:
+        return images_under(path), None
+    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
+    if not classes:
+        raise UserError(f"{path} has no sub-folders; a conditional model needs one sub-folder of images per class")
+    paths, labels = [], []
+    for index, name in enumerate(classes):
+        found = images_under(os.path.join(path, name))
+        paths += found
+        labels += [index] * len(found)
+    return paths, labels
+
+
+def _decoder(resolution, channels):
+    import keras
+    import tensorflow as tf
+
+    def decode(path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        image = tf.cast(image, tf.float32)
+        # Centre crop to square, then bilinear resize: what Keras' folder reader does with crop_to_aspect_ratio.
+        return keras.ops.image.resize(image, (resolution, resolution), crop_to_aspect_ratio=True)
+
+    return decode
 
 
 def _check_lengths(images, labels, path):
