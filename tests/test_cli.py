@@ -67,9 +67,22 @@ def test_missing_config_file_exits_2():
 
 
 def test_train_resume_and_the_files_a_user_gets(tmp_path):
-    result = fit(*tiny(tmp_path))
+    result = fit(*tiny(tmp_path), "log.verbose=1")
     assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # Said at once, then a tick per log.every steps with the time left, then what to do next.
+    assert lines[0] == "tfgan.fit: loading the data (ring)"
+    ticks = [line for line in lines if line.startswith("tfgan.fit: step ")]
+    assert [t.split()[2] for t in ticks] == ["10/40", "20/40", "30/40", "40/40"]
+    assert all(" ms/step " in t and " left " in t and "d_loss " in t and "g_loss " in t for t in ticks)
+    assert ticks[-1].split()[3] == "(100%)" and " 0s left " in ticks[-1]
     assert "done at step 40" in result.stdout
+    run = tmp_path / "run"
+    assert lines[-3:] == [
+        f"  samples:     {run / 'tensorboard' / 'samples' / 'step_00000040.png'}",
+        f"  TensorBoard: tensorboard --logdir {run / 'tensorboard'}",
+        f"  export:      python -m tfgan.export --run {run}",
+    ]
     run = tmp_path / "run"
     assert yaml.safe_load((run / "config.yaml").read_text())["train"]["steps"] == 40
     assert sorted(os.listdir(run / "checkpoints")) == [

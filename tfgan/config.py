@@ -155,7 +155,7 @@ class LogConfig:
     every: int = 100  # steps per Keras epoch: scalars are averaged over it and logged
     images_every: int = 1000  # steps between sample grids (a multiple of log.every)
     num_images: int = 64  # samples in a grid (cGAN: rounded to whole rows of classes)
-    verbose: Literal[0, 1, 2] = 2  # Keras fit verbosity: 2 prints one line per epoch
+    verbose: Literal[0, 1, 2] = 1  # 0: quiet; 1: a tick line per log.every steps (step, ms/step, time left, losses); 2: also Keras' progress bar
 
     def validate(self):
         _positive(self, "log", "every", "images_every", "num_images")

@@ -8,6 +8,7 @@ diverged (the last good checkpoint is kept, nothing is exported); 130 Ctrl-C and
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 
@@ -62,6 +63,18 @@ def _fit(args):
 
         gan = training.train(config, resume=args.resume)
     print(f"tfgan.fit: done at step {int(gan.step.numpy())}; run in {config.run_dir}")
+    if chief:
+        _next_steps(config)
+
+
+def _next_steps(config):
+    samples = os.path.join(rundir.tensorboard_dir(config), "samples")
+    pictures = sorted(os.listdir(samples)) if os.path.isdir(samples) else []
+    if pictures:
+        print(f"  samples:     {os.path.join(samples, pictures[-1])}")
+    print(f"  TensorBoard: tensorboard --logdir {rundir.tensorboard_dir(config)}")
+    if not config.export.formats:
+        print(f"  export:      python -m tfgan.export --run {config.run_dir}")
 
 
 if __name__ == "__main__":

@@ -194,9 +194,15 @@ def train(config: Config, resume=False):
 
 def _train(config, resume, chief):
     strategy = distribute.make_strategy(config.distribute)
+    log.info("loading the data (%s)", config.data.source)
     examples = data.load(config.data, config.model.conditional, config.seed)
     examples.check_step(config.train.batch_size * config.train.d_steps)
     gan = build_gan(config, examples, strategy)
+    log.info(
+        "%d examples of shape %s%s; G has %s parameters, D %s; %d replica(s)",
+        len(examples.samples), examples.sample_shape, f", {examples.num_classes} classes" if examples.num_classes else "",
+        f"{gan.generator.count_params():,}", f"{gan.discriminator.count_params():,}", strategy.num_replicas_in_sync,
+    )
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
     checkpoints = callbacks.Checkpoints(gan, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)
     if resume:
@@ -208,6 +214,8 @@ def _train(config, resume, chief):
         rundir.write_config(config)
         atomic.write_text(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
         fit_callbacks.insert(0, logger)
+        if config.log.verbose:
+            fit_callbacks.insert(0, callbacks.ProgressLogger(config.train.steps))
     try:
         _fit(gan, config, examples, fit_callbacks)
         checkpoints.save()
@@ -268,5 +276,6 @@ def _fit(gan, config, examples, fit_callbacks):
         )
         gan.fit(
             dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-            callbacks=fit_callbacks, verbose=config.log.verbose, shuffle=False,  # the order is seeded already
+            callbacks=fit_callbacks, verbose=1 if config.log.verbose == 2 else 0,  # 2: Keras' bar beside the ticks
+            shuffle=False,  # the order is seeded already
         )

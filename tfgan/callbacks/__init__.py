@@ -1,7 +1,8 @@
-"""Keras callbacks that act between epochs: TensorBoard logging, checkpoints, and the divergence guard."""
+"""Keras callbacks that act between epochs: TensorBoard logging, checkpoints, tick lines, and the divergence guard."""
 
 from tfgan.callbacks.checkpoint import CheckpointCallback, Checkpoints
 from tfgan.callbacks.divergence import DivergenceGuard
+from tfgan.callbacks.progress import ProgressLogger
 from tfgan.callbacks.tensorboard import TensorBoardLogger
 
-__all__ = ["CheckpointCallback", "Checkpoints", "DivergenceGuard", "TensorBoardLogger"]
+__all__ = ["CheckpointCallback", "Checkpoints", "DivergenceGuard", "ProgressLogger", "TensorBoardLogger"]
