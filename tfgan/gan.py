@@ -107,6 +107,7 @@ class GAN(keras.Model):
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"Received an invalid value for `label_smoothing`, expected 0 <= s < 1. Received: label_smoothing={label_smoothing}")
         self.label_smoothing = float(label_smoothing)
+        self._compile_kwargs = {k: v for k, v in kwargs.items() if k in ("jit_compile", "steps_per_execution", "run_eagerly")}
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.trackers = {
@@ -234,6 +235,26 @@ class GAN(keras.Model):
             )
 
     # --- Serialization ---
+    # `model.save("gan.keras")` keeps G, D, the EMA of G, the step counter, both
+    # optimizers' state and this compile config; `keras.models.load_model` gives
+    # back a GAN that continues training. (Runs use checkpoints and tfgan.export.)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "loss": self.loss_fn.name,
+            "label_smoothing": self.label_smoothing,
+            **self._compile_kwargs,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)  # builds both optimizers, so that their saved state loads into them
 
     def get_config(self):
         return {
