@@ -31,6 +31,7 @@ from tfgan.export import ONNX_FILE, layout  # neither imports TensorFlow
 
 OUTPUTS = (".png", ".npz")
 METADATA = os.path.join("assets.extra", "tfgan.json")
+CONFIG = os.path.join("assets.extra", "config.yaml")
 
 
 class SavedModelGenerator:
@@ -51,6 +52,9 @@ class SavedModelGenerator:
         if os.path.exists(os.path.join(path, METADATA)):
             with open(os.path.join(path, METADATA)) as f:
                 self.metadata = json.load(f)
+        if os.path.exists(os.path.join(path, CONFIG)):  # the training config, beside tfgan.json
+            with open(os.path.join(path, CONFIG)) as f:
+                self.metadata["config"] = f.read()
 
     def __call__(self, z, labels=None):
         feeds = {"z": self.tf.constant(z)}

@@ -1,6 +1,7 @@
 """Ask TF Serving over gRPC for images from a tfgan export, and save them as a grid.
 
-    pip install tensorflow-serving-api   # (with tensorflow-cpu: pip install --no-deps tensorflow-serving-api grpcio)
+    pip install grpcio && pip install --no-deps "tensorflow-serving-api>=2.21,<2.22"
+    # --no-deps: it declares the full tensorflow package, which would land over tensorflow-cpu
     docker run -p 8500:8500 -v $PWD/saved_models/dcgan_mnist:/models/dcgan_mnist \\
         -e MODEL_NAME=dcgan_mnist tensorflow/serving
     python examples/serving/grpc_client.py --model dcgan_mnist --num 16 --out grid.png
@@ -23,13 +24,14 @@ from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, predict
 from rest_client import grid  # the same tiling; this directory is on sys.path when run as a script
 
 
-def latent_dim(stub, model):
+def serving_default(stub, model):
+    """The model's serving_default SignatureDef, from GetModelMetadata."""
     request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
     request.model_spec.name = model
     response = stub.GetModelMetadata(request, timeout=30)
     signature_map = get_model_metadata_pb2.SignatureDefMap()
     response.metadata["signature_def"].Unpack(signature_map)
-    return signature_map.signature_def["serving_default"].inputs["z"].tensor_shape.dim[-1].size
+    return signature_map.signature_def["serving_default"]
 
 
 def build_request(model, signature, num, seed, labels=None, z=None):
@@ -70,12 +72,19 @@ def main(argv=None):
 
     with grpc.insecure_channel(args.host) as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        labels = None if args.label is None else np.full(args.num, args.label, np.int32)
-        z = None
-        if args.signature == "serving_default":
-            z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim(stub, args.model))).astype(np.float32)
-        request = build_request(args.model, args.signature, args.num, args.seed, labels, z)
-        images = decode_response(args.signature, stub.Predict(request, timeout=60))
+        try:
+            signature = serving_default(stub, args.model)
+            if "label" in signature.inputs and args.label is None:
+                parser.exit(2, f"grpc_client: error: {args.model} is a conditional model; pass --label K (the class to draw)\n")
+            labels = None if args.label is None else np.full(args.num, args.label, np.int32)
+            z = None
+            if args.signature == "serving_default":
+                size = signature.inputs["z"].tensor_shape.dim[-1].size
+                z = np.random.default_rng(args.seed).standard_normal((args.num, size)).astype(np.float32)
+            request = build_request(args.model, args.signature, args.num, args.seed, labels, z)
+            images = decode_response(args.signature, stub.Predict(request, timeout=60))
+        except grpc.RpcError as e:  # one line, not a gRPC traceback
+            parser.exit(2, f"grpc_client: error: {args.host} answered {e.code().name}: {e.details()}\n")
     Image.fromarray(grid(images)).save(args.out)
     print(f"wrote {len(images)} images from {args.model} ({args.signature}) to {args.out}")
 

@@ -68,7 +68,7 @@ def build_request(signature_name, signature, num, seed, label=None, form="instan
 
 
 def decode_response(signature_name, response):
-    """uint8 images [N, H, W, C] from a :predict response, in either form."""
+    """uint8 images [N, H, W, C] from a :predict response, in either form (2D models: float points [N, 2])."""
     if signature_name == "generate":
         outputs = response["outputs"]
         pngs = [base64.b64decode(item["b64"]) for item in outputs["images_png_bytes"]]
@@ -76,6 +76,8 @@ def decode_response(signature_name, response):
         return np.stack([i[..., None] if i.ndim == 2 else i for i in images])
     # One output: `predictions` is a list of per-row values, `outputs` the whole batch.
     images = np.asarray(response["predictions"] if "predictions" in response else response["outputs"], np.float32)
+    if images.ndim == 2:  # a 2D toy model's points, not images
+        return images
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
@@ -100,16 +102,22 @@ def main(argv=None):
     parser.add_argument("--classes", type=int, default=10, help="conditional models: cycle through this many classes")
     parser.add_argument("--signature", choices=["generate", "serving_default"], help="default: generate if the model has it")
     parser.add_argument("--form", choices=["instances", "inputs"], default="instances", help="serving_default: row or columnar request")
-    parser.add_argument("--out", default="grid.png")
+    parser.add_argument("--out", default="grid.png", help="a PNG grid, or a .npz (2D models: their points)")
     args = parser.parse_args(argv)
 
     base = f"{args.host.rstrip('/')}/v1/models/{args.model}"
     available = signatures(get_json(f"{base}/metadata"))
     name = args.signature or ("generate" if "generate" in available else "serving_default")
+    points = len(next(iter(available[name]["outputs"].values()))[1]) == 2  # [N, 2]: a 2D toy model
+    if points and not args.out.endswith(".npz"):
+        parser.exit(2, f"rest_client: error: {args.model} draws 2D points, not images; pass --out points.npz\n")
     body = build_request(name, available[name], args.num, args.seed, args.label, args.form, args.classes)
-    images = decode_response(name, get_json(f"{base}:predict", body))
-    Image.fromarray(grid(images)).save(args.out)
-    print(f"wrote {len(images)} images from {args.model} ({name}) to {args.out}")
+    outputs = decode_response(name, get_json(f"{base}:predict", body))
+    if args.out.endswith(".npz"):
+        np.savez(args.out, samples=outputs)
+    else:
+        Image.fromarray(grid(outputs)).save(args.out)
+    print(f"wrote {len(outputs)} {'points' if points else 'images'} from {args.model} ({name}) to {args.out}")
 
 
 if __name__ == "__main__":

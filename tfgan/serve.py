@@ -1,7 +1,11 @@
-"""A stand-in for TF Serving's REST API, for testing the example clients in CI.
+"""python -m tfgan.serve --model saved_models/NAME [--rest-port 8501] [--grpc-port 8500]
 
-It answers the two calls the clients make, following the REST API reference
-(https://www.tensorflow.org/tfx/serving/api_rest):
+A development stand-in for TF Serving, for trying the example clients where
+TF Serving (a Docker image or a C++ binary) is not at hand, and for testing
+them in CI. It is not a server for production: one process, no batching, no
+model reloading. It serves the highest version under the model directory, from
+the SavedModel's own SignatureDefs, and answers the calls the clients make,
+following the REST API reference (https://www.tensorflow.org/tfx/serving/api_rest):
 
 - GET  /v1/models/<name>/metadata: the SignatureDefMap of the SavedModel as JSON,
   converted from the SavedModel's own protobuf as TF Serving does;
@@ -9,12 +13,18 @@ It answers the two calls the clients make, following the REST API reference
   columnar ("inputs" -> "outputs") forms, with outputs whose name ends in
   "_bytes" base64-encoded as {"b64": ...}.
 
-Every request body is kept in `requests`, so tests can check what a client sent.
+and, over gRPC (with tensorflow-serving-api installed), PredictionService's
+Predict (with output_filter) and GetModelMetadata.
+
+Every request is kept in `requests`, so tests can check what a client sent.
 """
 
+import argparse
 import base64
+import contextlib
 import json
 import os
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,9 +34,11 @@ from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 
 
-class ServingStub:
-    def __init__(self, name, path):
-        self.name, self.path = name, path
+class RestServer:
+    """`with RestServer(name, version_dir) as server:` serves REST at `server.url`."""
+
+    def __init__(self, name, path, port=0):
+        self.name, self.path, self.port = name, path, port
         self.model = tf.saved_model.load(path)
         self.requests = []
         proto = saved_model_pb2.SavedModel()
@@ -89,7 +101,7 @@ class ServingStub:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         return self
@@ -107,12 +119,13 @@ def _to_json(name, array):
     return array.tolist()
 
 
-class GrpcServingStub:
+class GrpcServer:
     """The same stand-in for TF Serving's gRPC PredictionService (Predict with
-    output_filter, and GetModelMetadata), served in-process on a free port."""
+    output_filter, and GetModelMetadata), served in-process (port 0: a free one)."""
 
-    def __init__(self, name, path):
-        self.rest = ServingStub(name, path)
+    def __init__(self, name, path, port=0):
+        self.rest = RestServer(name, path)
+        self.port = port
         self.requests = []
 
     def __enter__(self):
@@ -122,9 +135,14 @@ class GrpcServingStub:
 
         stub = self
 
+        def _check_name(request, context):
+            if request.model_spec.name != stub.rest.name:  # TF Serving's own words
+                context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({request.model_spec.name})")
+
         class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             def Predict(self, request, context):
                 stub.requests.append(request)
+                _check_name(request, context)
                 function = stub.rest.model.signatures[request.model_spec.signature_name or "serving_default"]
                 feeds = {key: tf.constant(tf.make_ndarray(proto)) for key, proto in request.inputs.items()}
                 try:
@@ -139,6 +157,7 @@ class GrpcServingStub:
                 return response
 
             def GetModelMetadata(self, request, context):
+                _check_name(request, context)
                 signature_map = get_model_metadata_pb2.SignatureDefMap()
                 for key, value in stub.rest.signature_defs.items():
                     signature_map.signature_def[key].CopyFrom(value)
@@ -149,9 +168,51 @@ class GrpcServingStub:
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Servicer(), self.server)
-        self.address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+        self.address = f"127.0.0.1:{self.server.add_insecure_port(f'127.0.0.1:{self.port}')}"
         self.server.start()
         return self
 
     def __exit__(self, *exc):
         self.server.stop(grace=None)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tfgan.serve", description="A development stand-in for TF Serving.")
+    parser.add_argument("--model", required=True, help="a TF Serving model directory (saved_models/NAME) or one version of it")
+    parser.add_argument("--name", help="the model name clients ask for (default: the directory's name)")
+    parser.add_argument("--rest-port", type=int, default=8501, help="REST port (default 8501, as TF Serving)")
+    parser.add_argument("--grpc-port", type=int, default=8500, help="gRPC port (default 8500; needs tensorflow-serving-api)")
+    args = parser.parse_args(argv)
+    from tfgan import cli
+    from tfgan.export import layout
+
+    path = args.model.rstrip("/")
+    if layout.versions(path) and not os.path.exists(os.path.join(path, "saved_model.pb")):
+        path = os.path.join(path, str(layout.versions(path)[-1]))
+    name = args.name or os.path.basename(os.path.dirname(path) if os.path.basename(path).isdigit() else path)
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        print(f"tfgan.serve: error: {args.model} holds no SavedModel; expected saved_models/NAME or a version in it", file=sys.stderr)
+        return cli.EXIT_USER_ERROR
+    servers = [RestServer(name, path, args.rest_port)]
+    try:
+        import tensorflow_serving.apis  # noqa: F401  (optional: the gRPC side)
+
+        servers.append(GrpcServer(name, path, args.grpc_port))
+    except ImportError:
+        print("tfgan.serve: gRPC off (pip install --no-deps tensorflow-serving-api to serve it)", file=sys.stderr)
+    try:
+        with contextlib.ExitStack() as stack:
+            for server in servers:
+                stack.enter_context(server)
+            print(f"tfgan.serve: serving {name} from {path} (a development stand-in for TF Serving)")
+            print(f"  REST: {servers[0].url}/v1/models/{name}" + (f"   gRPC: {servers[1].address}" if len(servers) > 1 else ""))
+            threading.Event().wait()
+    except OSError as e:  # the port is taken
+        print(f"tfgan.serve: error: cannot listen on port {args.rest_port}: {e.strerror}", file=sys.stderr)
+        return cli.EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
