@@ -27,6 +27,10 @@ each with XLA off and on. The baselines have no 64x64 network.
 `--variants` also times tfgan with XLA forced on and off (the measurement
 behind `train.jit_compile: auto`) and, for DCGAN, with 10 steps per execution
 and with `train.mixed_precision: mixed_bfloat16`.
+
+`--divergence-check` times tfgan with and without its divergence check (the
+per-step finiteness test of the losses, on the device, and the once-per-epoch
+read of it and of every weight by `DivergenceGuard`), and prints the ratio.
 """
 
 import argparse
@@ -124,12 +128,12 @@ def build(arch, overrides=()):
     return gan, examples.dataset(BATCH, config.seed), config
 
 
-def timed_fit(gan, dataset, steps):
+def timed_fit(gan, dataset, steps, callbacks=()):
     """Steps per second of one `fit` call, from its first to its last step, after a warm-up call."""
     import keras
 
     spe = gan.steps_per_execution
-    gan.fit(dataset, steps_per_epoch=max(5, spe), epochs=1, verbose=0)  # trace, compile, warm up
+    gan.fit(dataset, steps_per_epoch=max(5, spe), epochs=1, verbose=0, callbacks=list(callbacks))  # trace, compile, warm up
 
     class Clock(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -140,13 +144,26 @@ def timed_fit(gan, dataset, steps):
 
     clock = Clock()
     steps = -(-steps // spe) * spe
-    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
+    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[*callbacks, clock])
     return steps / clock.seconds
 
 
+NO_CHECK = "--no-divergence-check"
+
+
 def time_tfgan(arch, steps, overrides):
-    gan, dataset, _ = build(arch, overrides)
-    rate = timed_fit(gan, dataset, steps)
+    import types
+
+    from tfgan.callbacks import DivergenceGuard
+    from tfgan.callbacks.checkpoint import network_weights
+
+    check = NO_CHECK not in overrides
+    gan, dataset, _ = build(arch, [o for o in overrides if o != NO_CHECK])
+    gan.check_finite = check  # read when the step is traced, at the first fit
+    # As training runs it: the guard reads the flag and checks every weight at each epoch's end.
+    variables = network_weights(gan.generator) + network_weights(gan.discriminator)
+    guard = [DivergenceGuard(types.SimpleNamespace(variables=variables, latest=None))] if check else []
+    rate = timed_fit(gan, dataset, steps, guard)
     print(f"steps_per_s {rate:.2f} xla {gan.jit_compile} spe {gan.steps_per_execution}")
 
 
@@ -162,10 +179,12 @@ def run(command):
     raise RuntimeError(f"{' '.join(command)} failed:\n{out.stderr[-2000:]}")
 
 
-def contenders(arch, bench_dir, variants):
+def contenders(arch, bench_dir, variants, divergence_check=False):
     """name -> command, for one network."""
     me = [sys.executable, os.path.abspath(__file__), "--worker"]
     steps = str(STEPS[arch])
+    if divergence_check:
+        return {"tfgan": me + [arch, steps], "unchecked": me + [arch, steps, NO_CHECK]}
     if arch == "dcgan_tfgan":
         return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
     if arch == "dcgan64":
@@ -193,8 +212,8 @@ def summary(values):
     return f"{values[0]:.2f} / {values[len(values) // 2]:.2f} / {values[-1]:.2f}"
 
 
-def compare(arch, bench_dir, repeats, variants):
-    commands = contenders(arch, bench_dir, variants)
+def compare(arch, bench_dir, repeats, variants, divergence_check=False):
+    commands = contenders(arch, bench_dir, variants, divergence_check)
     names = list(commands)
     results = {name: [] for name in names}
     for repeat in range(repeats):
@@ -207,10 +226,10 @@ def compare(arch, bench_dir, repeats, variants):
         for name in names
     ]
     ratios = []
-    for base in ("keras", "torch"):
+    for base in ("keras", "torch", "unchecked"):
         if base in results:
             for name in names:
-                if name.startswith("tfgan"):
+                if name.startswith("tfgan"):  # "unchecked": tfgan without the divergence check
                     per_repeat = [a / b for a, b in zip(results[name], results[base])]
                     ratios.append(f"| {arch} | {name} / {base} | {summary(per_repeat)} |")
     return rows, ratios
@@ -229,11 +248,12 @@ def main():
     parser.add_argument("--only", default="mlp,dcgan,dcgan_tfgan" + gpu)
     parser.add_argument("--bench-dir", default=os.path.join(ROOT, "..", "shared", "bench"))
     parser.add_argument("--variants", action="store_true", help="also time tfgan with XLA forced on and off")
+    parser.add_argument("--divergence-check", action="store_true", help="time tfgan with and without its divergence check")
     args = parser.parse_args()
     speeds = ["| network | contender | steps/s min / median / max | images/s (median) |", "|---|---|---|---|"]
     ratios = ["| network | ratio | min / median / max |", "|---|---|---|"]
     for arch in args.only.split(","):
-        rows, arch_ratios = compare(arch, args.bench_dir, args.repeats, args.variants)
+        rows, arch_ratios = compare(arch, args.bench_dir, args.repeats, args.variants, args.divergence_check)
         speeds += rows
         ratios += arch_ratios
     print("\n".join(speeds) + "\n\n" + "\n".join(ratios))

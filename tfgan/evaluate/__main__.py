@@ -43,13 +43,14 @@ def parse_args(argv):
 
 def train_classifier(args):
     from tfgan import config as config_lib
-    from tfgan import data
-    from tfgan.evaluate import classifier
-
     if args.epochs < 1:
         raise UserError(f"--epochs: expected a positive integer, got {args.epochs}")
     if os.path.exists(args.out) and not args.overwrite:
         raise UserError(f"{args.out} exists; pass --overwrite to replace it")
+    cli.setup("tfgan.evaluate")  # TensorFlow starts here, once the flags are known to be good
+    from tfgan import data
+    from tfgan.evaluate import classifier
+
     data_config = config_lib.from_overrides([f"data.{item}" for item in args.data]).data
     examples = data.load(data_config, conditional=True, seed=0)
     model, accuracy = classifier.train_classifier(examples, epochs=args.epochs)
@@ -59,14 +60,17 @@ def train_classifier(args):
 
 def run(args):
     from tfgan import config as config_lib
-    from tfgan import data, rundir
-    from tfgan.data import mixtures
-    from tfgan.evaluate import features, report
-    from tfgan.export.run import load_generator
+    from tfgan import rundir
 
     metrics = args.metrics.split(",") if args.metrics else None
     if args.samples < 2:
         raise UserError(f"--samples: expected an integer >= 2, got {args.samples}")
+    cli.setup("tfgan.evaluate")
+    from tfgan import data
+    from tfgan.data import mixtures
+    from tfgan.evaluate import features, report
+    from tfgan.export.run import load_generator
+
     config = config_lib.load(rundir.config_path(args.run), args.overrides) if os.path.isdir(args.run) else None
     generator, step, weights = load_generator(args.run)
     examples = data.load(config.data, config.model.conditional, config.seed)
@@ -83,7 +87,6 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    cli.setup("tfgan.evaluate")
     return cli.run("tfgan.evaluate", train_classifier if args.command == "train-classifier" else run, args)
 
 

@@ -59,17 +59,23 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
     return final
 
 
-def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False, opset=None):
-    """Exports the latest generator of a training run (its EMA weights if it kept them)."""
+def check_run_export(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False):
+    """(name, formats) of an export of `run_dir`; raises `UserError` first if it cannot be made. No TensorFlow."""
     formats = parse_formats(formats)
     name = name or os.path.basename(os.path.normpath(run_dir))
     layout.check_name(name)
     for path in (base_dir, os.path.join(base_dir, name)):
         if os.path.exists(path) and not os.path.isdir(path):
             raise UserError(f"{path} is a file; expected the directory to export into (--out)")
-    layout.choose_version(os.path.join(base_dir, name), version, force)  # refuse before TensorFlow starts
+    layout.choose_version(os.path.join(base_dir, name), version, force)
     if not os.path.isdir(run_dir):
         raise UserError(f"run directory not found: {run_dir}")
+    return name, formats
+
+
+def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False, opset=None):
+    """Exports the latest generator of a training run (its EMA weights if it kept them)."""
+    name, formats = check_run_export(run_dir, name, base_dir, formats, version, force)  # before TensorFlow starts
     from tfgan.export import run
 
     generator, step, weights = run.load_generator(run_dir)

@@ -33,7 +33,8 @@ def main(argv=None):
 def _export(args):
     from tfgan import export
 
-    cli.setup("tfgan.export")
+    export.check_run_export(args.run, args.name, args.out, args.format, args.version, args.force)
+    cli.setup("tfgan.export")  # TensorFlow starts here, once the flags are known to be good
     path = export.export_run(args.run, args.name, args.out, args.format, args.version, args.force, args.opset)
     print(f"tfgan.export: wrote {path}")
 
