@@ -291,3 +291,19 @@ def test_a_gan_saved_as_keras_file_loads_with_its_compile_config_and_trains_on_i
         model.fit(resumed, epochs=1, steps_per_epoch=3, verbose=0)
     for a, b in zip(gan.generator.weights + gan.discriminator.weights, loaded.generator.weights + loaded.discriminator.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_plotting_leaves_pyplot_and_its_backend_alone():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "from tfgan import visualize\n"
+        "pixels = visualize.scatter_plot(np.zeros((10, 2)), np.ones((10, 2)), size=96)\n"
+        "assert pixels.shape == (96, 96, 3), pixels.shape\n"
+        # pyplot holds the global backend and figure registry; matplotlib.use() would have chosen one.
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
