@@ -183,3 +183,15 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_its_leftovers_are_rem
     assert f"done at step {step + 10}" in resumed.stdout
     assert not (tmp_path / "run" / "checkpoints" / "ckpt-999_temp").exists()
     assert sorted(os.listdir(exports)) == ["1"]
+
+
+def test_a_diverging_run_exits_3_naming_the_step_and_exports_nothing(tmp_path):
+    # SGD at a learning rate of 1e6: the weights are NaN within a few steps.
+    exports = tmp_path / "saved_models"
+    optimizer = "{name: sgd, learning_rate: 1.0e+6}"
+    result = fit(*tiny(tmp_path), f"train.d_optimizer={optimizer}", f"train.g_optimizer={optimizer}",
+                 "export.formats=[saved_model]", f"export.dir={exports}")
+    assert result.returncode == 3, result.stderr
+    assert "tfgan.fit: error: training diverged at step " in result.stderr and "no checkpoint was written" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists() and not exports.exists()

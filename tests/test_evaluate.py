@@ -151,3 +151,24 @@ def test_eval_block_logs_image_metrics_of_a_conditional_run_to_tensorboard(mnist
     assert events["eval/frechet_distance"]["steps"] == [20, 40]
     assert 0.0 <= scalar(events, "eval/class_accuracy", 40) <= 1.0
     assert scalar(events, "eval/frechet_distance", 40) > 0.0
+
+
+def test_help_is_instant_and_lists_the_metrics():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from tfgan.evaluate import __main__ as cli\n"
+        "try:\n"
+        "    cli.parse_args(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, "run", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    help_text = " ".join(result.stdout.split())
+    assert "of: frechet_distance, kid, precision_recall, classifier_score, class_accuracy, modes" in help_text
+    trained = subprocess.run([sys.executable, "-c", script, "train-classifier", "--help"], capture_output=True, text=True, timeout=60)
+    assert "--epochs EPOCHS passes over the training 90% of the data (default 5)" in " ".join(trained.stdout.split())

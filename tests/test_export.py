@@ -404,3 +404,24 @@ def test_non_finite_weights_are_never_exported_and_never_sampled(runs, tmp_path)
     assert result.returncode == 3, result.stderr
     assert "the model's outputs are not finite" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "g.png").exists()
+
+
+def test_export_cli_refuses_a_checkpoint_with_non_finite_weights(runs, tmp_path):
+    import shutil
+
+    import tensorflow as tf
+
+    from tfgan.callbacks.checkpoint import network_weights
+    from tfgan.export import run
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs["mlp"][0], run_dir)
+    generator, step, _ = run.load_generator(str(run_dir))
+    generator.weights[0].assign(np.full(generator.weights[0].shape, np.nan, np.float32))
+    # Written past tfgan's own check, as a checkpoint from elsewhere could be.
+    checkpoint = tf.train.Checkpoint(step=tf.Variable(step + 1, dtype=tf.int64), generator=network_weights(generator))
+    tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=5, checkpoint_name="ckpt").save(step + 1)
+    result = cli("tfgan.export", "--run", str(run_dir), "--out", str(tmp_path / "out"))
+    assert result.returncode == 3, result.stderr
+    assert "refusing to export a generator with non-finite weights" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out" / "run" / "1").exists()
