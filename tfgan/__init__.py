@@ -10,8 +10,12 @@ The pieces, and where they live:
   feature extractors and `python -m tfgan.evaluate`.
 - `tfgan.export` and `tfgan.generate`: SavedModel and ONNX exports, and sampling them.
 - `tfgan.data`: tf.data pipelines from tfds, folders, .npz, idx files and 2D mixtures.
-- `tfgan.callbacks`: TensorBoard logging and checkpoints.
-- `tfgan.config` and `tfgan.fit`: the YAML config and the command line.
+- `tfgan.callbacks`: TensorBoard logging, checkpoints, tick lines and the divergence guard.
+- `tfgan.config` and `tfgan.fit`: the YAML config and the command line; `tfgan.cli`: what
+  the four commands share (exit codes, one-line errors).
+- `tfgan.latent`: z from a seed, one definition for runs, evaluation and exports.
+- `tfgan.rundir` and `tfgan.atomic`: the run directory and its lock; atomic writes.
+- `tfgan.serve`: a development stand-in for TF Serving (`python -m tfgan.serve`).
 
 Importing `tfgan` is cheap: submodules load on first use, so that the CLI can
 reject a bad config before TensorFlow starts.
