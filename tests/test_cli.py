@@ -98,6 +98,7 @@ def test_train_resume_and_the_files_a_user_gets(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "done at step 60" in resumed.stdout
     assert f"exported the generator to {exports / 'tiny' / '1'}" in resumed.stdout
+    assert resumed.stdout.splitlines()[-1] == f"  samples of the export: python -m tfgan.generate --model {exports / 'tiny'} --out samples.png"
     assert json.loads((exports / "tiny" / "1" / "assets.extra" / "tfgan.json").read_text())["step"] == 60
     events = read_events(str(run / "tensorboard"))
     assert events["d_loss"]["steps"] == [10, 20, 30, 40, 50, 60]

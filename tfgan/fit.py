@@ -73,7 +73,10 @@ def _next_steps(config):
     if pictures:
         print(f"  samples:     {os.path.join(samples, pictures[-1])}")
     print(f"  TensorBoard: tensorboard --logdir {rundir.tensorboard_dir(config)}")
-    if not config.export.formats:
+    if config.export.formats:
+        model = os.path.join(config.export.dir, config.export.name or config.name)
+        print(f"  samples of the export: python -m tfgan.generate --model {model} --out samples.png")
+    else:
         print(f"  export:      python -m tfgan.export --run {config.run_dir}")
 
 
