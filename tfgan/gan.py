@@ -23,7 +23,6 @@ import tensorflow as tf
 
 from tfgan import latent
 from tfgan import losses as losses_lib
-from tfgan.hooks import Hook
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
 
