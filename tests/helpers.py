@@ -6,12 +6,13 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
+from tfgan import architectures
 from tfgan import config as config_lib
 
 TINY_RING = {
     "name": "tiny",
     "data": {"source": "ring", "num_examples": 2000},
-    "model": {"latent_dim": 4, "g_hidden": [16], "d_hidden": [16]},
+    "model": {"latent_dim": 4, "mlp": {"g_hidden": [16], "d_hidden": [16]}},
     "train": {"steps": 40, "batch_size": 32, "jit_compile": False, "steps_per_execution": 1},
     "log": {"every": 10, "images_every": 20, "verbose": 0},
     "checkpoint": {"every": 20, "keep": 2},
@@ -20,9 +21,9 @@ TINY_RING = {
 
 # Three tiny trained runs: the MLP GAN, DCGAN (colour) and a conditional DCGAN.
 RUNS = {
-    "mlp": ({"network": "mlp", "latent_dim": 8, "g_hidden": [16], "d_hidden": [16]}, (28, 28, 1), False),
-    "dcgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8}, (32, 32, 3), False),
-    "cgan": ({"network": "dcgan", "latent_dim": 8, "filters": 8, "conditional": True}, (28, 28, 1), True),
+    "mlp": ({"network": "mlp", "latent_dim": 8, "mlp": {"g_hidden": [16], "d_hidden": [16]}}, (28, 28, 1), False),
+    "dcgan": ({"network": "dcgan", "latent_dim": 8, "dcgan": {"filters": 8}}, (32, 32, 3), False),
+    "cgan": ({"network": "dcgan", "latent_dim": 8, "dcgan": {"filters": 8}, "conditional": True}, (28, 28, 1), True),
 }
 
 
@@ -68,6 +69,9 @@ def make_config(tmp_path, name="run", **changes):
             tree.setdefault(section, {})[field] = value
         else:
             tree[key] = {**tree.get(key, {}), **value}
+    for name in architectures.NAMES:  # another network: TINY_RING's mlp section does not apply
+        if name != tree["model"].get("network", "mlp"):
+            tree["model"].pop(name, None)
     return config_lib.from_dict(tree)
 
 

@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from tfgan import config
 from tfgan.errors import ConfigError
@@ -24,8 +25,21 @@ def test_shipped_configs_load_and_name_their_runs():
 
 def test_set_overrides_any_value_with_yaml_typing(tmp_path):
     path = write(tmp_path, "name: x\ntrain: {steps: 10}\n")
-    c = config.load(path, ["train.steps=2000", "data.source=idx", "data.path=/d/img.gz", "model.g_hidden=[8, 8]", "loss.label_smoothing=0.1"])
-    assert (c.train.steps, c.data.source, c.data.path, c.model.g_hidden, c.loss.label_smoothing) == (2000, "idx", "/d/img.gz", [8, 8], 0.1)
+    c = config.load(path, ["train.steps=2000", "data.source=idx", "data.path=/d/img.gz", "model.mlp.g_hidden=[8, 8]", "loss.label_smoothing=0.1"])
+    assert (c.train.steps, c.data.source, c.data.path, c.model.mlp.g_hidden, c.loss.label_smoothing) == (2000, "idx", "/d/img.gz", [8, 8], 0.1)
+
+
+def test_each_architecture_has_its_own_section_and_old_flat_keys_still_read(tmp_path):
+    c = config.load(write(tmp_path, "model: {network: dcgan, dcgan: {filters: 16}}\ndata: {source: npz, path: x.npz}\n"))
+    assert c.model.options == c.model.dcgan and c.model.dcgan.filters == 16
+    shown = yaml.safe_load(c.to_yaml())["model"]
+    assert shown["dcgan"] == {"filters": 16, "d_norm": "batch"} and "mlp" not in shown  # only the chosen section
+    # A config (or a run's config.yaml) from before the registry: keys of the network move into
+    # its section, keys of the other networks were ignored then and are dropped.
+    old = config.load(write(tmp_path, "model: {network: dcgan, filters: 16, g_hidden: [8]}\ndata: {source: npz, path: x.npz}\n"))
+    assert old == c
+    with pytest.raises(ConfigError, match=r"model.mlp: expected no settings for model.network 'dcgan'"):
+        config.load(write(tmp_path, "model: {network: dcgan, mlp: {g_hidden: [8]}}\ndata: {source: npz, path: x.npz}\n"))
 
 
 def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
@@ -48,7 +62,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("data: {source: tfds}\n", "data.name: expected a tensorflow-datasets name"),
         ("data: {source: idx}\n", "data.path: expected a path for source 'idx'"),
         ("data: {channels: 2}\n", "data.channels: expected 1 or 3, got 2"),
-        ("model: {g_hidden: [8, -1]}\n", r"model.g_hidden: expected a non-empty list of positive integers, got \[8, -1\]"),
+        ("model: {mlp: {g_hidden: [8, -1]}}\n", r"model.mlp.g_hidden: expected a non-empty list of positive integers, got \[8, -1\]"),
         ("model: {conditional: yes please}\n", "model.conditional: expected true or false"),
         ("model: {conditional: true}\n", "model.conditional: expected false for the unlabelled source 'ring'"),
         ("model: {pack: 0}\n", "model.pack: expected a positive integer, got 0"),
@@ -68,8 +82,9 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("loss: {gradient_penalty: -1}\n", r"loss.gradient_penalty: expected a weight >= 0 \(0: off\), got -1"),
         ("loss: {r1_gamma: 1, r1_every: 0}\n", "loss.r1_every: expected a positive integer, got 0"),
         ("data: {source: npz, path: x.npz}\nmodel: {network: dcgan}\nloss: {gradient_penalty: 10}\n",
-         "model.d_norm: expected layer or none with a gradient penalty"),
-        ("model: {d_norm: group}\n", "model.d_norm: expected one of"),
+         "model.dcgan.d_norm: expected layer or none with a gradient penalty"),
+        ("model: {network: dcgan, dcgan: {d_norm: group}}\n", "model.dcgan.d_norm: expected one of"),
+        ("model: {network: dcgan, dcgan: {filters: 0}}\ndata: {source: npz, path: x.npz}\n", "model.dcgan.filters: expected a positive integer, got 0"),
         # `x <= 0` is false for NaN: every float key is checked for finiteness first.
         ("train: {d_optimizer: {learning_rate: .nan}}\n", "train.d_optimizer.learning_rate: expected a finite number, got nan"),
         ("train: {g_optimizer: {learning_rate: nan}}\n", "train.g_optimizer.learning_rate: expected a finite number, got nan"),

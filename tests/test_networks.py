@@ -2,7 +2,6 @@ import keras
 import numpy as np
 import pytest
 
-from tfgan import networks
 from tfgan.networks import (
     DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, PackedDiscriminator, packing,
 )
@@ -128,8 +127,25 @@ def test_packed_discriminator_refuses_odd_batches_and_labels():
 
 
 def test_unknown_network_lists_the_valid_ones():
+    from tfgan import architectures
+
     with pytest.raises(ValueError, match="Unknown network 'resnet'. Expected one of: mlp, dcgan"):
-        networks.get("resnet")
+        architectures.get("resnet")
+
+
+def test_every_architecture_builds_from_its_own_config_section(tmp_path):
+    import dataclasses
+
+    from tfgan import architectures, config, data, training
+
+    np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
+    for name, architecture in architectures.ARCHITECTURES.items():
+        options = dataclasses.asdict(architecture.options())  # the section, written out
+        c = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")}, "model": {"network": name, name: options}})
+        examples = data.load(c.data, False, 0)
+        generator, discriminator = training.build_networks(c, examples)
+        assert generator.sample_shape == (28, 28, 1)
+        assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 
 @pytest.mark.parametrize(

@@ -68,19 +68,21 @@ def test_a_finished_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
 
 def test_resume_refuses_a_config_that_changes_what_is_trained(tmp_path):
     training.train(make_config(tmp_path))
-    with pytest.raises(UserError, match=r"model.d_hidden: \[16\] -> \[32\]"):
+    with pytest.raises(UserError, match=r"model.mlp.d_hidden: \[16\] -> \[32\]"):
         training.train(make_config(tmp_path, model__d_hidden=[32]), resume=True)
 
 
 def test_resume_accepts_a_run_whose_config_predates_newer_keys(tmp_path):
     # A run started by an older tfgan has no `distribute:` block or `train.mixed_precision`
     # in its config.yaml; it trained with their defaults, so resuming it changes nothing.
+    # Nor had it architecture sections: every network's keys sat flat under `model:`.
     config = make_config(tmp_path)
     training.train(config)
     path = os.path.join(config.run_dir, "config.yaml")
     with open(path) as f:
         saved = yaml.safe_load(f)
     del saved["distribute"], saved["train"]["mixed_precision"]
+    saved["model"] = {**{k: v for k, v in saved["model"].items() if k != "mlp"}, **saved["model"]["mlp"], "filters": 64, "d_norm": "batch"}
     with open(path, "w") as f:
         yaml.safe_dump(saved, f)
     assert int(training.train(make_config(tmp_path, train__steps=60), resume=True).step.numpy()) == 60

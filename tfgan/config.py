@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 import yaml
 
-from tfgan import distribute, export, metrics  # none imports TensorFlow here
+from tfgan import architectures, distribute, export, metrics  # none imports TensorFlow here
 from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
@@ -52,27 +52,43 @@ class DataConfig:
             _fail("data.resolution", "a size for source 'folder' (its images may differ in size)", self.resolution)
 
 
-@dataclasses.dataclass
-class ModelConfig:
-    network: Literal["mlp", "dcgan"] = "mlp"  # the G/D architecture
-    latent_dim: int = 100  # size of z
-    conditional: bool = False  # condition G and D on class labels (cGAN)
-    g_hidden: list[int] = dataclasses.field(default_factory=lambda: [256, 512, 1024])  # mlp: G's hidden layers
-    d_hidden: list[int] = dataclasses.field(default_factory=lambda: [1024, 512, 256])  # mlp: D's hidden layers
-    activation: str = "relu"  # mlp: hidden activation (any Keras activation name)
-    filters: int = 64  # dcgan: D's first conv width; G mirrors it
-    label_encoding: Literal["embedding", "one_hot"] = "embedding"  # cGAN: how G reads labels
-    d_conditioning: Literal["concat", "projection"] = "concat"  # cGAN: how D reads labels
-    pack: int = 1  # PacGAN: D judges this many samples jointly (1: off; unconditional only)
-    spectral_norm: bool = False  # D's dense and conv layers in keras.layers.SpectralNormalization (SN-GAN)
-    d_norm: Literal["batch", "layer", "none"] = "batch"  # dcgan: D's normalization (penalties need layer or none)
+class _ModelKeys:
+    """What every architecture shares; `ModelConfig` adds one section per architecture."""
 
-    def validate(self):
-        _positive(self, "model", "latent_dim", "filters", "pack")
-        for key in ("g_hidden", "d_hidden"):
-            units = getattr(self, key)
-            if not units or any(u <= 0 for u in units):
-                _fail(f"model.{key}", "a non-empty list of positive integers", units)
+    def validate(self, config):
+        _positive(self, "model", "latent_dim", "pack")
+        for name in architectures.NAMES:  # only the chosen network's section may differ from its defaults
+            section = getattr(self, name)
+            if name != self.network and section != type(section)():
+                _fail(f"model.{name}", f"no settings for model.network {self.network!r}", dataclasses.asdict(section))
+        self.options.validate(config, _fail)
+
+    @property
+    def options(self):
+        """The chosen architecture's section."""
+        return getattr(self, self.network)
+
+
+ModelConfig = dataclasses.make_dataclass(
+    "ModelConfig",
+    [
+        ("network", Literal[architectures.NAMES], "mlp"),  # the G/D architecture (tfgan.architectures)
+        ("latent_dim", int, 100),  # size of z
+        ("conditional", bool, False),  # condition G and D on class labels (cGAN)
+        ("label_encoding", Literal["embedding", "one_hot"], "embedding"),  # cGAN: how G reads labels
+        ("d_conditioning", Literal["concat", "projection"], "concat"),  # cGAN: how D reads labels
+        ("pack", int, 1),  # PacGAN: D judges this many samples jointly (1: off; unconditional only)
+        ("spectral_norm", bool, False),  # D's dense and conv layers in keras.layers.SpectralNormalization (SN-GAN)
+        *[(name, arch.options, dataclasses.field(default_factory=arch.options)) for name, arch in architectures.ARCHITECTURES.items()],
+    ],
+    bases=(_ModelKeys,),
+)
+ModelConfig.__module__ = __name__
+# Keys of architecture sections that configs written before the registry kept
+# directly under `model:`; they are read into the section they belong to.
+_MOVED_KEYS = {
+    key: name for name, arch in architectures.ARCHITECTURES.items() for key in (f.name for f in dataclasses.fields(arch.options))
+}
 
 
 @dataclasses.dataclass
@@ -239,7 +255,7 @@ class Config:
         if self.run_dir is None:
             self.run_dir = f"runs/{self.name}"
         self.data.validate()
-        self.model.validate()
+        self.model.validate(self)
         self.loss.validate()
         self.train.validate()
         self.distribute.validate()
@@ -258,13 +274,15 @@ class Config:
         _multiple("train.batch_size", self.train.batch_size, self.model.pack, "model.pack")
         if self.train.diff_augment and self.data.source in mixtures.NAMES:
             _fail("train.diff_augment", "[] for 2D points (DiffAugment transforms images)", self.train.diff_augment)
-        penalised = self.loss.gradient_penalty or self.loss.r1_gamma
-        if penalised and self.model.network == "dcgan" and self.model.d_norm == "batch":
-            _fail("model.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
         return self
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        """As YAML shows it: `model:` holds only the chosen architecture's section."""
+        tree = dataclasses.asdict(self)
+        for name in architectures.NAMES:
+            if name != self.model.network:
+                del tree["model"][name]
+        return tree
 
     def to_yaml(self):
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -344,6 +362,8 @@ def _apply_override(raw, item):
 def _build(cls, raw, prefix):
     if not isinstance(raw, dict):
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping of keys, got {raw!r}")
+    if cls is ModelConfig:
+        raw = upgrade_model_keys(raw)
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(raw) - set(names))
@@ -352,6 +372,23 @@ def _build(cls, raw, prefix):
             f"unknown config key {prefix}{unknown[0]}; expected one of: {', '.join(names)}"
         )
     return cls(**{k: _coerce(v, hints[k], prefix + k) for k, v in raw.items()})
+
+
+def upgrade_model_keys(model):
+    """A `model:` mapping written before the architecture registry, in today's form.
+
+    `{network: dcgan, filters: 32, g_hidden: [...]}` -> `{network: dcgan, dcgan: {filters: 32}}`:
+    a flat key moves into its architecture's section; one of another architecture
+    is dropped, as it was ignored then (old config.yaml files list them all).
+    """
+    model = dict(model)
+    network = model.get("network", "mlp")
+    for key in [k for k in model if k in _MOVED_KEYS]:
+        value, owner = model.pop(key), _MOVED_KEYS[key]
+        if owner == network:
+            section = model.get(owner)
+            model[owner] = {**(section if isinstance(section, dict) else {}), key: value}
+    return model
 
 
 def _coerce(value, hint, key):

@@ -185,8 +185,12 @@ def _check_resumable(config):
     path = config_path(config.run_dir)
     if not os.path.exists(path):
         return
+    from tfgan import config as config_lib  # imports no TensorFlow
+
     with open(path) as f:
-        saved = _flatten(yaml.safe_load(f))
+        saved = yaml.safe_load(f)
+    saved["model"] = config_lib.upgrade_model_keys(saved.get("model", {}))  # a run begun before the registry
+    saved = _flatten(saved)
     current = _flatten(config.to_dict())
     # A key the run's config.yaml lacks was added to tfgan after the run began: it
     # trained with that key's default.

@@ -23,7 +23,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from tfgan import atomic, callbacks, data, distribute, networks, rundir
+from tfgan import architectures, atomic, callbacks, data, distribute, rundir
 from tfgan.augment import DiffAugment
 from tfgan.config import Config
 from tfgan.errors import Interrupted, Terminated, UserError
@@ -37,37 +37,19 @@ log = logging.getLogger(__name__)
 
 
 def build_networks(config: Config, examples: data.Examples):
-    """G and D for the config's architecture and the data's shape and classes."""
-    model, shape, classes = config.model, examples.sample_shape, examples.num_classes
-    generator_cls, discriminator_cls = networks.get(model.network)
-    d_shape = packing.packed_shape(shape, model.pack)  # D sees `pack` samples joined (PacGAN)
-    if model.network == "dcgan":
-        if not examples.is_images:
-            raise UserError(
-                f"model.network dcgan needs images, but data.source {config.data.source!r} gives "
-                f"points of shape {shape}; use model.network=mlp"
-            )
-        sync = config.distribute.sync_batch_norm
-        try:
-            generator = generator_cls(
-                shape, model.latent_dim, model.filters, classes, model.label_encoding, sync_batch_norm=sync, name="generator"
-            )
-            discriminator = discriminator_cls(
-                d_shape, model.filters, classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync,
-                spectral_norm=model.spectral_norm, norm=model.d_norm, name="discriminator",
-            )
-        except ValueError as e:
-            raise UserError(str(e)) from None
-        return generator, _packed(discriminator, model.pack)
-    generator = generator_cls(
-        shape, model.latent_dim, model.g_hidden, model.activation,
-        output_activation="tanh" if examples.is_images else "linear",
-        num_classes=classes, label_encoding=model.label_encoding, name="generator",
-    )
-    discriminator = discriminator_cls(
-        d_shape, model.d_hidden, model.activation, classes,
-        conditioning_mode=model.d_conditioning, spectral_norm=model.spectral_norm, name="discriminator",
-    )
+    """G and D for the config's architecture (`tfgan.architectures`) and the data's shape and classes."""
+    model = config.model
+    architecture = architectures.get(model.network)
+    if architecture.images_only and not examples.is_images:
+        raise UserError(
+            f"model.network {model.network} needs images, but data.source {config.data.source!r} gives "
+            f"points of shape {examples.sample_shape}; use model.network=mlp"
+        )
+    d_shape = packing.packed_shape(examples.sample_shape, model.pack)  # D sees `pack` samples joined (PacGAN)
+    try:
+        generator, discriminator = architecture.build(config, examples, d_shape)
+    except ValueError as e:  # a shape the architecture cannot build, named by the network
+        raise UserError(str(e)) from None
     return generator, _packed(discriminator, model.pack)
 
 
@@ -113,7 +95,7 @@ def use_xla(config: Config, replicas):
         return jit
     if replicas > 1:
         return False
-    return config.model.network == "mlp" or bool(tf.config.list_logical_devices("GPU"))
+    return architectures.get(config.model.network).xla_on_cpu or bool(tf.config.list_logical_devices("GPU"))
 
 
 def build_gan(config: Config, examples: data.Examples, strategy=None):

@@ -1,4 +1,4 @@
-"""Generator and discriminator networks, looked up by name.
+"""Generator and discriminator networks (`tfgan.architectures` names them for configs).
 
 A generator takes `(z, labels=None, training=None)` and has `latent_dim`,
 `num_classes` and `sample_shape`; a discriminator takes
@@ -10,21 +10,4 @@ from tfgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from tfgan.networks.packing import PackedDiscriminator
 
-_NETWORKS = {
-    "mlp": (MLPGenerator, MLPDiscriminator),
-    "dcgan": (DCGANGenerator, DCGANDiscriminator),
-}
-
-NAMES = tuple(_NETWORKS)
-
-
-def get(name):
-    """Returns the (generator class, discriminator class) pair for a name."""
-    if name not in _NETWORKS:
-        raise ValueError(f"Unknown network {name!r}. Expected one of: {', '.join(NAMES)}.")
-    return _NETWORKS[name]
-
-
-__all__ = [
-    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator", "get", "NAMES",
-]
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator"]

@@ -228,3 +228,17 @@ class DCGANDiscriminator(Discriminator):
             "spectral_norm": self.spectral_norm,
             "norm": self.norm,
         }
+
+
+def build(config, examples, d_shape):
+    """(G, D) for `model.network: dcgan` (tfgan.architectures)."""
+    model, options, sync = config.model, config.model.dcgan, config.distribute.sync_batch_norm
+    generator = DCGANGenerator(
+        examples.sample_shape, model.latent_dim, options.filters, examples.num_classes, model.label_encoding,
+        sync_batch_norm=sync, name="generator",
+    )
+    discriminator = DCGANDiscriminator(
+        d_shape, options.filters, examples.num_classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync,
+        spectral_norm=model.spectral_norm, norm=options.d_norm, name="discriminator",
+    )
+    return generator, discriminator

@@ -138,3 +138,18 @@ class MLPDiscriminator(Discriminator):
             "label_dim": self.label_dim,
             "spectral_norm": self.spectral_norm,
         }
+
+
+def build(config, examples, d_shape):
+    """(G, D) for `model.network: mlp` (tfgan.architectures): images get a tanh output, 2D points a linear one."""
+    model, options = config.model, config.model.mlp
+    generator = MLPGenerator(
+        examples.sample_shape, model.latent_dim, options.g_hidden, options.activation,
+        output_activation="tanh" if examples.is_images else "linear",
+        num_classes=examples.num_classes, label_encoding=model.label_encoding, name="generator",
+    )
+    discriminator = MLPDiscriminator(
+        d_shape, options.d_hidden, options.activation, examples.num_classes,
+        conditioning_mode=model.d_conditioning, spectral_norm=model.spectral_norm, name="discriminator",
+    )
+    return generator, discriminator
