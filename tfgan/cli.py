@@ -23,8 +23,9 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-def setup(prog):
-    """Process-wide settings for a command: logging to stderr, and TensorFlow's C++ start-up noise off."""
+def setup(prog, tensorflow=True):
+    """Process-wide settings for a command: its log lines on stdout, and (where it will use
+    TensorFlow) TensorFlow imported with its C++ start-up noise off."""
     # TensorFlow 2.21 logs through absl before it reads TF_CPP_MIN_LOG_LEVEL, so the
     # oneDNN notice appears whatever the level; `quiet_tensorflow_import` hides it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -38,7 +39,8 @@ def setup(prog):
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    quiet_tensorflow_import()
+    if tensorflow:
+        quiet_tensorflow_import()
 
 
 def quiet_tensorflow_import():

@@ -68,7 +68,7 @@ def _fit(args):
 
 
 def _next_steps(config):
-    samples = os.path.join(rundir.tensorboard_dir(config), "samples")
+    samples = rundir.samples_dir(config)
     pictures = sorted(os.listdir(samples)) if os.path.isdir(samples) else []
     if pictures:
         print(f"  samples:     {os.path.join(samples, pictures[-1])}")

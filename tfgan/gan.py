@@ -106,7 +106,6 @@ class GAN(keras.Model):
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"Received an invalid value for `label_smoothing`, expected 0 <= s < 1. Received: label_smoothing={label_smoothing}")
         self.label_smoothing = float(label_smoothing)
-        self._compile_kwargs = {k: v for k, v in kwargs.items() if k in ("jit_compile", "steps_per_execution", "run_eagerly")}
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.trackers = {
@@ -241,12 +240,13 @@ class GAN(keras.Model):
     def get_compile_config(self):
         if not self.compiled:
             return None
+        keras_config = super().get_compile_config()  # how Keras runs the step (jit, steps per execution)
         return {
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "loss": self.loss_fn.name,
             "label_smoothing": self.label_smoothing,
-            **self._compile_kwargs,
+            **{key: keras_config[key] for key in ("jit_compile", "steps_per_execution", "run_eagerly")},
         }
 
     def compile_from_config(self, config):

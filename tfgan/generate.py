@@ -84,20 +84,32 @@ class OnnxGenerator:
         return self.session.run(None, feeds)[0]
 
 
-def load(path):
-    """The generator at `path`: a SavedModel dir, an .onnx file, or a TF Serving model dir."""
+def resolve(path):
+    """(format, path) of the model at `path`: ("saved_model", its directory) or ("onnx", its file).
+
+    `path` is a SavedModel directory, an .onnx file, a version directory holding
+    model.onnx, or a TF Serving model directory (its highest version).
+    """
     if os.path.isdir(path) and not _is_model_dir(path) and layout.versions(path):
         path = os.path.join(path, str(layout.versions(path)[-1]))
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb")):
-        return SavedModelGenerator(path)
+        return "saved_model", path
     if os.path.isdir(path) and os.path.exists(os.path.join(path, ONNX_FILE)):
-        return OnnxGenerator(os.path.join(path, ONNX_FILE))
+        return "onnx", os.path.join(path, ONNX_FILE)
     if os.path.isfile(path) and path.endswith(".onnx"):
-        try:
-            return OnnxGenerator(path)
-        except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
-            raise UserError(f"{path} is not a readable ONNX model: {' '.join(str(e).split())[:200]}") from None
+        return "onnx", path
     raise UserError(f"{path} is not a model: expected a SavedModel directory, an .onnx file, or a directory of versions")
+
+
+def load(path):
+    """The generator at `path` (see `resolve`), in the runtime of its format."""
+    kind, path = resolve(path)
+    if kind == "saved_model":
+        return SavedModelGenerator(path)
+    try:
+        return OnnxGenerator(path)
+    except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise UserError(f"{path} is not a readable ONNX model: {' '.join(str(e).split())[:200]}") from None
 
 
 def _is_model_dir(path):
@@ -180,8 +192,8 @@ def _generate(args):
     if not args.out.endswith(OUTPUTS):  # checked before the model loads
         raise UserError(f"--out {args.out}: expected a .png (a grid of images) or a .npz file")
     atomic.check_destination(args.out)
-    if not args.model.endswith(".onnx"):
-        cli.setup("tfgan.generate")  # TensorFlow's start-up noise off; ONNX models never import it
+    kind, _ = resolve(args.model)
+    cli.setup("tfgan.generate", tensorflow=kind == "saved_model")  # ONNX models never import TensorFlow
     generator = load(args.model)
     outputs, labels, z = sample(generator, args.num, args.seed, args.label)
     by_class = generator.conditional and args.label is None

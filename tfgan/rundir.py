@@ -46,6 +46,11 @@ def tensorboard_dir(config):
     return os.path.join(config.run_dir, "tensorboard")
 
 
+def samples_dir(config):
+    """Where TensorBoardLogger writes its sample pictures as PNG files."""
+    return os.path.join(tensorboard_dir(config), "samples")
+
+
 LOCK_FILE = "run.lock"
 _held = {}  # realpath -> [fd, depth, created]: locks this process holds (re-entrant)
 
@@ -145,7 +150,7 @@ def remove_leftovers(config):
         for entry in os.listdir(directory):
             if entry.startswith("ckpt-") and entry.endswith("_temp"):
                 shutil.rmtree(os.path.join(directory, entry), ignore_errors=True)
-    for path in (config.run_dir, os.path.join(tensorboard_dir(config), "samples")):
+    for path in (config.run_dir, samples_dir(config)):
         atomic.remove_stale(path)
 
 

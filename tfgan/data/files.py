@@ -114,15 +114,16 @@ def check_labels(labels, where):
     if labels.ndim != 1:
         raise UserError(f"{where}: expected labels of shape [N] (one class index per example), got shape {labels.shape}")
     if np.issubdtype(labels.dtype, np.floating):
-        if not np.isfinite(labels).all() or (labels != np.round(labels)).any():
-            bad = labels[~np.isfinite(labels) | (labels != np.round(labels))][0]
-            raise UserError(f"{where}: labels must be whole class indices, found {bad:g}")
+        fractional = ~np.isfinite(labels) | (labels != np.round(labels))
+        if fractional.any():
+            raise UserError(f"{where}: labels must be whole class indices, found {labels[fractional][0]:g}")
     elif not np.issubdtype(labels.dtype, np.integer):
         raise UserError(f"{where}: expected integer class indices, got dtype {labels.dtype}")
     return labels.astype(np.int32)
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+_DECODE_BATCH = 256  # images decoded per tf.data batch
 
 
 def load_folder(path, resolution, channels, with_labels):
@@ -138,14 +139,14 @@ def load_folder(path, resolution, channels, with_labels):
     import tensorflow as tf  # deferred so that config checks stay fast
 
     decode = _decoder(resolution, 1 if channels == 1 else 3)
-    batches = tf.data.Dataset.from_tensor_slices(paths).map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+    batches = tf.data.Dataset.from_tensor_slices(paths).map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(_DECODE_BATCH)
     images = []
     try:
         for batch in batches:  # in order: a map keeps its input's order unless told otherwise
             images.append(batch.numpy())
     except tf.errors.OpError:
         start = sum(len(b) for b in images)
-        for name in paths[start : start + 256]:  # the batch that failed: find its file
+        for name in paths[start : start + _DECODE_BATCH]:  # the batch that failed: find its file
             try:
                 decode(tf.constant(name))
             except tf.errors.OpError as e:

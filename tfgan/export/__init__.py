@@ -32,15 +32,15 @@ def parse_formats(formats):
 
 def export(generator, model_dir, formats=FORMATS, version=None, force=False, metadata=None, opset=None):
     """Writes `generator` as `<model_dir>/<version>/`; returns that path."""
-    from tfgan.callbacks.divergence import non_finite_variables
+    from tfgan.callbacks.divergence import named, non_finite_variables
     from tfgan.export import onnx, saved_model, signatures
 
     formats = parse_formats(formats)
     bad = non_finite_variables(generator.weights)
     if bad:
         raise Diverged(
-            f"refusing to export a generator with non-finite weights ({len(bad)} variables hold NaN or "
-            f"infinity, e.g. {bad[0]}); export an earlier checkpoint of a run that had not diverged"
+            f"refusing to export a generator with non-finite weights ({named(bad)} hold NaN or infinity); "
+            "export an earlier checkpoint of a run that had not diverged"
         )
     version = layout.choose_version(model_dir, version, force)
     metadata = {
