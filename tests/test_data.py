@@ -36,7 +36,7 @@ def test_data_order_is_seeded_and_a_resumed_stream_continues_exactly():
     examples = data.Examples(np.arange(100, dtype=np.uint8).reshape(100, 1, 1, 1), None, 0)
     stream = iter(examples.dataset(8, seed=3))
     batches = [next(stream).numpy().ravel() for _ in range(30)]  # crosses two epoch boundaries
-    resumed = iter(examples.dataset(8, seed=3, start_step=17))
+    resumed = iter(examples.dataset(8, seed=3, start_example=17 * 8))
     for step in range(17, 30):
         np.testing.assert_array_equal(next(resumed).numpy().ravel(), batches[step])
     # Every epoch is a permutation: the first 96 values (12 batches) repeat none.

@@ -139,12 +139,18 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
     from tfgan import architectures, config, data, training
 
     np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
+    # What else an architecture needs: pggan grows through phases, to a power-of-two size (4 + 2 x 2 = 8).
+    needs = {"pggan": ({"resolution": 4, "pad": 2}, {"batch_size": 4, "phases": [{"resolution": 4, "stable_images": 8}, {"resolution": 8, "fade_images": 8}]}, (8, 8, 1))}
     for name, architecture in architectures.ARCHITECTURES.items():
         options = dataclasses.asdict(architecture.options())  # the section, written out
-        c = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")}, "model": {"network": name, name: options}})
+        data_keys, train_keys, shape = needs.get(name, ({}, {}, (28, 28, 1)))
+        c = config.from_dict({
+            "data": {"source": "npz", "path": str(tmp_path / "x.npz"), **data_keys}, "train": train_keys,
+            "model": {"network": name, name: options},
+        })
         examples = data.load(c.data, False, 0)
         generator, discriminator = training.build_networks(c, examples)
-        assert generator.sample_shape == (28, 28, 1)
+        assert generator.sample_shape == shape
         assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 

@@ -23,9 +23,11 @@ def linear(w):
     return Critic(lambda x: tf.reduce_sum(x * w, axis=-1) + 0.5)
 
 
-def stub_gan(critic, iterations=0):
+def stub_gan(critic, iterations=0, step=0):
     return types.SimpleNamespace(
-        seed=0, discriminator=critic, d_optimizer=types.SimpleNamespace(iterations=tf.Variable(iterations, dtype=tf.int64))
+        seed=0, discriminator=critic, d_optimizer=types.SimpleNamespace(iterations=tf.Variable(iterations, dtype=tf.int64)),
+        step=tf.Variable(step, dtype=tf.int64),
+        run_discriminator=lambda samples, labels, training=True: critic(samples, labels, training=training),
     )
 
 
@@ -36,7 +38,7 @@ def test_gradient_penalty_of_a_linear_critic_is_weight_times_norm_of_w_minus_one
     np.testing.assert_allclose(GradientPenalty(10.0).discriminator_penalty(gan, real, fake, None), np.full(8, 40.0), rtol=1e-5)
 
 
-def test_alpha_is_uniform_per_sample_and_seeded_by_the_discriminator_update():
+def test_alpha_is_uniform_per_sample_and_seeded_by_the_step_and_discriminator_update():
     # D(x) = |x|² / 2 has grad D(x) = x; with real e_1 and fake 0, |x_hat| = alpha, so the
     # penalty (alpha - 1)² reveals each sample's alpha.
     gan = stub_gan(Critic(lambda x: 0.5 * tf.reduce_sum(x * x, axis=-1)))
@@ -47,6 +49,10 @@ def test_alpha_is_uniform_per_sample_and_seeded_by_the_discriminator_update():
     assert abs(alpha.mean() - 0.5) < 0.02 and abs(alpha.var() - 1 / 12) < 0.005  # U[0, 1]
     np.testing.assert_array_equal(1.0 - np.sqrt(hook.discriminator_penalty(gan, real, fake, None).numpy()), alpha)
     gan.d_optimizer.iterations.assign(1)
+    assert not np.allclose(1.0 - np.sqrt(hook.discriminator_penalty(gan, real, fake, None).numpy()), alpha)
+    # A phase that resets the optimizer restarts its count: the step keeps the alphas apart.
+    gan.d_optimizer.iterations.assign(0)
+    gan.step.assign(7)
     assert not np.allclose(1.0 - np.sqrt(hook.discriminator_penalty(gan, real, fake, None).numpy()), alpha)
 
 

@@ -288,7 +288,7 @@ def test_a_gan_saved_as_keras_file_loads_with_its_compile_config_and_trains_on_i
     assert type(loaded.d_optimizer) is keras.optimizers.Adam and loaded.d_optimizer.beta_1 == 0.5
     np.testing.assert_array_equal(loaded.generate(4, seed=1), gan.generate(4, seed=1))  # the EMA generator
     # Both continue from step 5 with the same optimizer state: the same weights after.
-    resumed = examples.dataset(32, config.seed, start_step=5)
+    resumed = examples.dataset(32, config.seed, start_example=5 * 32)
     for model in (gan, loaded):
         model.fit(resumed, epochs=1, steps_per_epoch=3, verbose=0)
     for a, b in zip(gan.generator.weights + gan.discriminator.weights, loaded.generator.weights + loaded.discriminator.weights):

@@ -15,6 +15,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RING = os.path.join(ROOT, "configs", "ring.yaml")
+PGGAN = os.path.join(ROOT, "configs", "pggan_mnist.yaml")
 TINY = ["train.steps=10", "train.batch_size=8", "log.every=5", "log.images_every=5", "checkpoint.every=5",
         "train.steps_per_execution=1", "log.verbose=0"]
 
@@ -39,6 +40,7 @@ def mistakes(tmp_path_factory, runs, exported):
     np.save(root / "array.npy", np.zeros((8, 8, 8), np.uint8))
     np.savez(root / "two_d_labels.npz", x=np.zeros((8, 8, 8), np.uint8), y=np.zeros((8, 10)))
     np.savez(root / "few.npz", x=np.zeros((4, 8, 8), np.uint8))
+    np.savez(root / "small.npz", x=np.zeros((40, 8, 8), np.uint8))
     (root / "twice.yaml").write_text("name: a\ntrain:\n  steps: 10\n  steps: 20\n")
     corrupt = root / "corrupt_model"
     shutil.copytree(exported["mlp"], corrupt)
@@ -47,13 +49,14 @@ def mistakes(tmp_path_factory, runs, exported):
     (root / "out_dir.png").mkdir()
     return {
         "tmp": str(root), "file": str(root / "a_file"), "folder": str(root / "images"), "npy": str(root / "array.npy"),
-        "two_d": str(root / "two_d_labels.npz"), "few": str(root / "few.npz"), "twice": str(root / "twice.yaml"),
+        "two_d": str(root / "two_d_labels.npz"), "few": str(root / "few.npz"), "small": str(root / "small.npz"), "twice": str(root / "twice.yaml"),
         "idx": _idx(root / "images-idx3-ubyte.gz", np.zeros((8, 8, 8), np.uint8)), "corrupt": str(corrupt),
         "bad_keras": str(root / "bad.keras"), "mlp_model": exported["mlp"], "mlp_run": runs["mlp"][0],
     }
 
 
 FIT = ["tfgan.fit", "--config", RING, "--set", *TINY]
+PG = ["tfgan.fit", "--config", PGGAN, "--set", "log.verbose=0", "data.source=npz", "data.path={small}", "run_dir={tmp}/r7"]
 CASES = {
     # tfgan.fit: the config, before TensorFlow starts
     "unknown key": (FIT + ["train.stpes=5"], "unknown config key train.stpes; expected one of: steps"),
@@ -78,6 +81,12 @@ CASES = {
     "images as labels": (FIT + ["data.source=idx", "data.path={idx}", "data.labels_path={idx}", "model.conditional=true", "run_dir={tmp}/r5"],
                          "expected labels of shape [N] (one class index per example), got shape (8, 8, 8)"),
     "batch > data": (FIT + ["data.source=npz", "data.path={few}", "run_dir={tmp}/r6"], "the data has 4 examples but one step needs 8"),
+    # tfgan.fit: progressive growing's schedule, before TensorFlow starts, and its data after
+    "no phases": (PG + ["train.phases=[]"], "train.phases: expected a list of phases with resolutions (4x4 upward) for model.network pggan, got []"),
+    "resolution 6": (PG + ["train.phases=[{{resolution: 4, stable_images: 8}}, {{resolution: 6, stable_images: 8}}]"],
+                     "train.phases[1].resolution: expected a power of two (4, 8, 16, ...), got 6"),
+    "batch vs groups": (PG + ["train.batch_size=6"], "train.batch_size: expected a multiple of model.pggan.mbstd_group (4)"),
+    "data < target": (PG, "the data's images are 12x12, smaller than the 32x32 of the last phase (train.phases)"),  # 8x8 padded by 2
     # tfgan.generate
     "out in missing dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/no/such/dir/g.png"], "directory {tmp}/no/such/dir does not exist"),
     "out is a dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/out_dir.png"], "{tmp}/out_dir.png is a directory"),
@@ -104,5 +113,5 @@ def test_a_user_mistake_is_one_line_and_exit_2(case, mistakes):
     assert message.format(**mistakes) in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    leftovers = [n for n in os.listdir(mistakes["tmp"]) if ".tmp" in n or n.startswith(("r1", "r2", "r3", "r4", "r5", "r6", "fresh"))]
+    leftovers = [n for n in os.listdir(mistakes["tmp"]) if ".tmp" in n or n.startswith(("r1", "r2", "r3", "r4", "r5", "r6", "r7", "fresh"))]
     assert leftovers == [], leftovers  # no temporary file, no half run

@@ -40,21 +40,68 @@ class DCGANOptions:
             fail("model.dcgan.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
 
 
+@dataclasses.dataclass
+class PGGANOptions:
+    fmap_base: int = 8192  # feature maps at stage s (resolution 2^(s+1)): min(fmap_base / 2^s, fmap_max)
+    fmap_max: int = 512  # (the paper's 8192 and 512: 512 maps up to 32x32, 16 at 1024x1024)
+    mbstd_group: int = 4  # D's minibatch standard deviation over groups of this many (0: the whole minibatch, as the paper; 1: off)
+
+    def validate(self, config, fail):
+        for key in ("fmap_base", "fmap_max"):
+            if getattr(self, key) <= 0:
+                fail(f"model.pggan.{key}", "a positive integer", getattr(self, key))
+        if self.mbstd_group < 0:
+            fail("model.pggan.mbstd_group", "a group size >= 0 (0: the whole minibatch; 1: off)", self.mbstd_group)
+        phases = config.train.phases
+        if not phases:
+            fail("train.phases", "a list of phases with resolutions (4x4 upward) for model.network pggan", phases)
+        if phases[0].resolution is None or phases[0].resolution < 4:
+            fail("train.phases[0].resolution", "a power of two >= 4 for model.network pggan", phases[0].resolution)
+        if self.fmap_base < phases[-1].resolution // 2:  # the last stage, log2(r) - 1, needs a map
+            fail("model.pggan.fmap_base", f"at least {phases[-1].resolution // 2} for {phases[-1].resolution}x{phases[-1].resolution}", self.fmap_base)
+        for i, phase in enumerate(phases):
+            batch = phase.batch_size or config.train.batch_size
+            if self.mbstd_group and batch % min(self.mbstd_group, batch):
+                key = f"train.phases[{i}].batch_size" if phase.batch_size else "train.batch_size"
+                fail(key, f"a multiple of model.pggan.mbstd_group ({self.mbstd_group}): D takes the minibatch's standard deviation in groups", batch)
+        for key in ("conditional", "spectral_norm"):
+            if getattr(config.model, key):
+                fail(f"model.{key}", "false for model.network pggan", True)
+        if config.model.pack != 1:
+            fail("model.pack", "1 for model.network pggan (D has its own minibatch statistics)", config.model.pack)
+
+    def batch_multiple(self):
+        """Each replica's share of a batch is split into minibatch-stddev groups (of at most the share)."""
+        return self.mbstd_group or 1
+
+
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     options: type  # the dataclass of its `model.<network>:` section
     builder: str  # "module:function"; function(config, examples, d_shape) -> (generator, discriminator)
     images_only: bool  # refuses 2D points
     xla_on_cpu: bool  # `train.jit_compile: auto` turns XLA on without a GPU (benchmarks/speed.py measures it)
+    hook_builder: str = ""  # "module:function"; function(config) -> the hooks the architecture trains with
 
     def build(self, *args, **kwargs):
-        module, function = self.builder.split(":")
-        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+        return _function(self.builder)(*args, **kwargs)
+
+    def hooks(self, config):
+        return _function(self.hook_builder)(config) if self.hook_builder else []
+
+
+def _function(path):
+    module, function = path.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 ARCHITECTURES = {
     "mlp": Architecture(MLPOptions, "tfgan.networks.mlp:build", images_only=False, xla_on_cpu=True),
     "dcgan": Architecture(DCGANOptions, "tfgan.networks.dcgan:build", images_only=True, xla_on_cpu=False),
+    "pggan": Architecture(
+        PGGANOptions, "tfgan.networks.pggan:build", images_only=True, xla_on_cpu=False,
+        hook_builder="tfgan.networks.pggan:hooks",
+    ),
 }
 NAMES = tuple(ARCHITECTURES)
 

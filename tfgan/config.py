@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 import yaml
 
-from tfgan import architectures, distribute, export, metrics  # none imports TensorFlow here
+from tfgan import architectures, distribute, export, metrics, schedule  # none imports TensorFlow here
 from tfgan.data import mixtures
 from tfgan.errors import ConfigError
 
@@ -33,6 +33,7 @@ class DataConfig:
     label_key: str = "y"  # npz: the array of labels
     range: Optional[list[float]] = None  # npz float images: [0, 1] or [-1, 1] (null: inferred; anything else is refused)
     resolution: Optional[int] = None  # images are centre-cropped and resized to this square size
+    pad: int = 0  # pixels of black added on every side after resizing (MNIST: 28 + 2 x 2 = 32)
     channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
     limit: Optional[int] = None  # use only the first N examples
     num_examples: int = 100_000  # ring/grid: how many points to draw
@@ -40,6 +41,10 @@ class DataConfig:
 
     def validate(self):
         _positive(self, "data", "resolution", "limit", "num_examples")
+        if self.pad < 0:
+            _fail("data.pad", "a number of pixels >= 0", self.pad)
+        if self.pad and self.source in mixtures.NAMES:
+            _fail("data.pad", f"0 for the 2D points of '{self.source}'", self.pad)
         if self.range is not None and tuple(self.range) not in ((0.0, 1.0), (-1.0, 1.0)):
             _fail("data.range", "[0, 1] or [-1, 1] (or null to infer it from the values)", self.range)
         if self.channels not in (None, 1, 3):
@@ -98,13 +103,14 @@ class LossConfig:
     gradient_penalty: float = 0.0  # WGAN-GP weight (10 in the paper); 0: off
     r1_gamma: float = 0.0  # R1 penalty gamma on real data; 0: off
     r1_every: int = 1  # lazy R1: computed every N discriminator updates, scaled by N
+    drift: float = 0.0  # adds drift x D(x)^2 on real data to D's loss (PGGAN: 0.001); 0: off
 
     def validate(self):
         if not 0.0 <= self.label_smoothing < 1.0:
             _fail("loss.label_smoothing", "a number in [0, 1)", self.label_smoothing)
         if self.label_smoothing and self.name in ("wasserstein", "hinge"):
             _fail("loss.label_smoothing", f"0 for the {self.name} loss, which has no labels", self.label_smoothing)
-        for key in ("gradient_penalty", "r1_gamma"):
+        for key in ("gradient_penalty", "r1_gamma", "drift"):
             if getattr(self, key) < 0:
                 _fail(f"loss.{key}", "a weight >= 0 (0: off)", getattr(self, key))
         _positive(self, "loss", "r1_every")
@@ -126,22 +132,63 @@ class OptimizerConfig:
 
 
 @dataclasses.dataclass
+class PhaseConfig:
+    resolution: Optional[int] = None  # image size in this phase (growing networks, e.g. pggan)
+    batch_size: Optional[int] = None  # examples per D minibatch (default: train.batch_size)
+    fade_images: int = 0  # real images shown while this phase's resolution fades in
+    stable_images: int = 0  # real images shown after the fade
+    learning_rate: Optional[float] = None  # both optimizers' rate in this phase (default: theirs)
+
+    def validate(self, key, previous):
+        _positive(self, key, "resolution", "batch_size")
+        for name in ("fade_images", "stable_images"):
+            if getattr(self, name) < 0:
+                _fail(f"{key}.{name}", "a number of images >= 0", getattr(self, name))
+        if not self.fade_images + self.stable_images:
+            _fail(f"{key}.stable_images", "a positive number of images (the phase shows none)", self.stable_images)
+        if self.learning_rate is not None and self.learning_rate <= 0:
+            _fail(f"{key}.learning_rate", "a positive number", self.learning_rate)
+        if previous is not None and (self.resolution is None) != (previous.resolution is None):
+            _fail(f"{key}.resolution", "a resolution in every phase or in none", self.resolution)
+        if self.resolution is not None and self.resolution & (self.resolution - 1):
+            _fail(f"{key}.resolution", "a power of two (4, 8, 16, ...)", self.resolution)
+        grows = previous is not None and self.resolution is not None and self.resolution == 2 * previous.resolution
+        if previous is not None and self.resolution is not None and not grows and self.resolution != previous.resolution:
+            _fail(f"{key}.resolution", f"{previous.resolution} or {2 * previous.resolution} (the same as the phase before, or double)", self.resolution)
+        if self.fade_images and not grows:
+            _fail(f"{key}.fade_images", "0: there is no new resolution to fade in (it fades in when the resolution doubles)", self.fade_images)
+
+
+@dataclasses.dataclass
 class TrainConfig:
-    steps: int = 10_000  # generator updates in all
+    steps: Optional[int] = None  # generator updates in all (null: 10000, or what train.phases add up to)
     batch_size: int = 64  # examples per D minibatch (global, over all replicas)
     d_steps: int = 1  # D updates per G update, each on its own real minibatch
     d_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     g_optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     lr_schedule: Literal["constant", "linear"] = "constant"  # linear: both rates decay to 0 at train.steps
+    reset_optimizers: bool = False  # both optimizers' state (moments, update count) restarts with each phase (PGGAN)
     ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
     jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
     diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
     mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"  # Keras dtype policy of G and D
     loss_limit: float = 1e10  # a loss above this in magnitude stops the run as diverged, like NaN (0: NaN/inf only)
+    phases: list[PhaseConfig] = dataclasses.field(default_factory=list)  # the phase schedule (tfgan.schedule); []: one phase
 
     def validate(self):
         _positive(self, "train", "steps", "batch_size", "d_steps", "steps_per_execution")
+        for i, phase in enumerate(self.phases):
+            phase.validate(f"train.phases[{i}]", self.phases[i - 1] if i else None)
+            if phase.learning_rate is not None and self.lr_schedule != "constant":
+                _fail("train.lr_schedule", "constant where train.phases set learning rates", self.lr_schedule)
+        if self.phases:
+            total = schedule.Schedule.from_config(self).total_steps
+            if self.steps not in (None, total):
+                _fail("train.steps", f"null or {total}, the steps train.phases add up to", self.steps)
+            self.steps = total
+        elif self.steps is None:
+            self.steps = 10_000
         for i, name in enumerate(self.diff_augment):
             if name not in DIFF_AUGMENT_POLICIES:
                 _fail(f"train.diff_augment[{i}]", "one of " + ", ".join(DIFF_AUGMENT_POLICIES), name)
@@ -255,9 +302,9 @@ class Config:
         if self.run_dir is None:
             self.run_dir = f"runs/{self.name}"
         self.data.validate()
-        self.model.validate(self)
         self.loss.validate()
         self.train.validate()
+        self.model.validate(self)  # after train: an architecture may read the phases
         self.distribute.validate()
         self.log.validate()
         self.checkpoint.validate(self.log)
@@ -271,10 +318,15 @@ class Config:
             _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
         if self.model.pack > 1 and self.model.conditional:
             _fail("model.pack", "1 for a conditional model (packed samples share no label)", self.model.pack)
-        _multiple("train.batch_size", self.train.batch_size, self.model.pack, "model.pack")
+        for key, batch in batch_sizes(self):
+            _multiple(key, batch, self.model.pack, "model.pack")
         if self.train.diff_augment and self.data.source in mixtures.NAMES:
             _fail("train.diff_augment", "[] for 2D points (DiffAugment transforms images)", self.train.diff_augment)
         return self
+
+    @property
+    def schedule(self):
+        return schedule.Schedule.from_config(self.train)
 
     def to_dict(self):
         """As YAML shows it: `model:` holds only the chosen architecture's section."""
@@ -286,6 +338,16 @@ class Config:
 
     def to_yaml(self):
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def batch_sizes(config):
+    """(key, batch size) for every batch size the run trains at."""
+    if not config.train.phases:
+        return [("train.batch_size", config.train.batch_size)]
+    return [
+        (f"train.phases[{i}].batch_size" if phase.batch_size else "train.batch_size", phase.batch_size or config.train.batch_size)
+        for i, phase in enumerate(config.train.phases)
+    ]
 
 
 # --- Loading ---

@@ -24,7 +24,7 @@ def parse_args(argv):
         "--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
         help="override config values, e.g. --set train.steps=2000 data.source=idx",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved config (and its phase table) and exit")
     parser.add_argument("--resume", action="store_true", help="continue the run in run_dir from its latest checkpoint")
     return parser.parse_args(argv)
 
@@ -52,6 +52,8 @@ def _fit(args):
     config = config_lib.load(args.config, args.overrides)
     if args.dry_run:
         print(config.to_yaml(), end="")
+        if config.train.phases:
+            print(f"\n# phases ({config.train.steps:,} steps in all)\n" + "\n".join(f"# {line}" for line in config.schedule.table().splitlines()))
         return
     chief = distribute.is_chief(config.distribute.strategy)  # other workers of a cluster write nothing
     # The lock and the checks come before TensorFlow starts: a refusal takes a fraction of a second.

@@ -11,7 +11,12 @@
 Every variant (conditional, DCGAN, WGAN-GP, progressive growing, StyleGAN, ...)
 is this algorithm with other networks, another loss and hooks: a regulariser
 adds a penalty through `Hook.discriminator_penalty`, augmentation goes through
-`Hook.augment`, EMA through `Hook.after_generator_step`.
+`Hook.augment`, EMA through `Hook.after_generator_step`, the fade-in of
+progressive growing's real images through `Hook.real_images`.
+
+A run in phases (`tfgan.schedule`) enters each with `enter_phase`: networks
+that grow (`grows = True`) take the phase's resolution, and every call of them
+gets the fade-in `alpha`, computed in the graph from the step counter.
 
 Randomness is stateless: z for step `s` is drawn from a seed made of
 (`seed`, `s`), so a resumed run draws exactly the noise the uninterrupted run
@@ -76,6 +81,7 @@ class GAN(keras.Model):
             aggregation="only_first_replica", name="non_finite_step",
         )
         self.ema_generator = None  # set by a GeneratorEMA hook
+        self.phase = None  # the tfgan.schedule.Phase being trained (enter_phase); None: no schedule
         self._build_networks()
         for hook in self.hooks:
             hook.attach(self)
@@ -93,7 +99,8 @@ class GAN(keras.Model):
         # a data batch to build the model, and the data are not G's input.
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, **kwargs):
+    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, drift=0.0, **kwargs):
+        """`drift`: adds drift * D(x)^2 on real data to D's loss (PGGAN's epsilon-drift, 0.001 there)."""
         super().compile(**kwargs)
         self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.g_optimizer = keras.optimizers.get(g_optimizer)
@@ -106,6 +113,9 @@ class GAN(keras.Model):
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"Received an invalid value for `label_smoothing`, expected 0 <= s < 1. Received: label_smoothing={label_smoothing}")
         self.label_smoothing = float(label_smoothing)
+        if drift < 0:
+            raise ValueError(f"Received an invalid value for `drift`, expected >= 0. Received: drift={drift}")
+        self.drift = float(drift)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.trackers = {
@@ -120,6 +130,47 @@ class GAN(keras.Model):
 
     def call(self, z, labels=None, training=False):
         return self.generator(z, labels, training=training)
+
+    # --- Phases ---
+
+    def enter_phase(self, phase):
+        """Trains `phase` (a `tfgan.schedule.Phase`) from now on: growing networks take
+        its resolution, and the step function is traced anew for it."""
+        self.phase = phase
+        for network in self._networks():
+            if getattr(network, "grows", False):
+                network.grow(phase.resolution)
+        self.train_function = None  # Keras makes it again at the next fit, for the new networks
+
+    def fade_alpha(self):
+        """The fade-in alpha at the current step, a float32 tensor: from 0 at the phase's
+        first step to 1 after its fade steps (`Phase.alpha`, computed from the step)."""
+        if self.phase is None or not self.phase.fades:
+            return tf.constant(1.0)
+        progress = (tf.cast(self.step, tf.float32) - self.phase.start) / self.phase.fade_steps
+        return tf.clip_by_value(progress, 0.0, 1.0)
+
+    def run_generator(self, generator, z, labels, training):
+        """`generator(z, labels)`, given the fade-in alpha where it grows."""
+        return generator(z, labels, training=training, **self._phase_arguments(generator))
+
+    def run_discriminator(self, samples, labels, training=True):
+        """D's logits on `samples`, given the fade-in alpha where D grows; hooks that call D use this."""
+        return self.discriminator(samples, labels, training=training, **self._phase_arguments(self.discriminator))
+
+    def hold_alpha(self):
+        """Gives growing networks the current alpha as their own, for callers that pass
+        none (an evaluation of `sampler`); `fit` passes it to every call anyway."""
+        alpha = float(self.fade_alpha())
+        for network in self._networks():
+            if getattr(network, "grows", False):
+                network.alpha = alpha
+
+    def _phase_arguments(self, network):
+        return {"alpha": self.fade_alpha()} if getattr(network, "grows", False) else {}
+
+    def _networks(self):
+        return [n for n in (self.generator, self.discriminator, self.ema_generator) if n is not None]
 
     # --- Sampling ---
 
@@ -144,7 +195,7 @@ class GAN(keras.Model):
         z = latent.normal_tf(num, self.latent_dim, seed)
         if self.num_classes and labels is None:
             labels = tf.range(num) % self.num_classes
-        return tf.cast(self.sampler(z, labels, training=training), tf.float32)  # also under mixed precision
+        return tf.cast(self.run_generator(self.sampler, z, labels, training), tf.float32)  # also under mixed precision
 
     # --- Training ---
 
@@ -176,18 +227,21 @@ class GAN(keras.Model):
 
     def _train_discriminator(self, real, labels, phase):
         batch_size = tf.shape(real)[0]
-        fake = self.generator(self.latent_noise(batch_size, phase), labels, training=True)
+        fake = self.run_generator(self.generator, self.latent_noise(batch_size, phase), labels, training=True)
+        for hook in self.hooks:
+            real = hook.real_images(self, real)
         self._check_shapes(real, fake)
         real_in, fake_in = self._augment(real, stream=2 * phase), self._augment(fake, stream=2 * phase + 1)
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self._judge(real_in, fake_in, labels)
             per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+            if self.drift:
+                per_example += losses_lib.drift_penalty(real_logits, self.drift)
             for hook in self.hooks:
                 per_example += tf.cast(hook.discriminator_penalty(self, real_in, fake_in, labels), tf.float32)
             loss = _average(per_example)
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under float16
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        _apply(self.d_optimizer, tape.gradient(scaled, self.discriminator.trainable_variables), self.discriminator.trainable_variables)
         self.trackers["d_loss"].update_state(per_example)
         self.trackers["d_real"].update_state(self.loss_fn.d_output(real_logits))
         self.trackers["d_fake"].update_state(self.loss_fn.d_output(fake_logits))
@@ -195,22 +249,21 @@ class GAN(keras.Model):
 
     def _judge(self, real, fake, labels):
         """D's float32 logits on the real and the fake batch, each batch in its own call."""
-        real_logits = tf.cast(self.discriminator(real, labels, training=True), tf.float32)
-        fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
+        real_logits = tf.cast(self.run_discriminator(real, labels), tf.float32)
+        fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
         return real_logits, fake_logits
 
     def _train_generator(self, labels, batch_size):
         z = self.latent_noise(batch_size, phase=self.d_steps)
         with tf.GradientTape() as tape:
-            fake = self._augment(self.generator(z, labels, training=True), stream=2 * self.d_steps)
-            fake_logits = tf.cast(self.discriminator(fake, labels, training=True), tf.float32)
+            fake = self._augment(self.run_generator(self.generator, z, labels, training=True), stream=2 * self.d_steps)
+            fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
             per_example = self.loss_fn.generator_loss(fake_logits)
             for hook in self.hooks:
                 per_example += tf.cast(hook.generator_penalty(self, fake, labels), tf.float32)
             loss = _average(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        _apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables), self.generator.trainable_variables)
         self.trackers["g_loss"].update_state(per_example)
         self.trackers["d_fake_after"].update_state(self.loss_fn.d_output(fake_logits))
         return loss
@@ -246,6 +299,7 @@ class GAN(keras.Model):
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
             "loss": self.loss_fn.name,
             "label_smoothing": self.label_smoothing,
+            "drift": self.drift,
             **{key: keras_config[key] for key in ("jit_compile", "steps_per_execution", "run_eagerly")},
         }
 
@@ -303,6 +357,13 @@ def _split(batch, parts):
         )
     grouped = tf.reshape(batch, tf.concat([[-1, parts], tf.shape(batch)[1:]], axis=0))
     return tf.unstack(grouped, num=parts, axis=1)
+
+
+def _apply(optimizer, grads, variables):
+    """One update of the variables the loss reached. A growing network's blocks for
+    later resolutions get no gradient yet; they keep their weights and their
+    optimizer state (rather than Keras warning of them at every trace)."""
+    optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
 
 
 def replica_share(draw, batch_size):

@@ -4,6 +4,9 @@ A variant of the GAN that needs more than other networks and another loss
 brings a `Hook`. Each method is called from inside `train_step` (traced into the
 same `tf.function`) and does nothing by default:
 
+- `real_images(gan, images)`: the real minibatch as D should see it at this
+  step, before augmentation (progressive growing fades the real images in as G's
+  output fades in). Only real images pass here.
 - `augment(gan, images, seed)`: applied to real and fake samples before D sees
   them (DiffAugment, ADA). `seed` is a stateless seed, fresh for every call and
   step, for `tf.random.stateless_*`.
@@ -25,6 +28,9 @@ import keras
 class Hook:
     def attach(self, gan):
         pass
+
+    def real_images(self, gan, images):
+        return images
 
     def augment(self, gan, images, seed):
         return images

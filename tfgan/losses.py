@@ -102,6 +102,12 @@ def wasserstein_generator_loss(fake_logits):
     return _per_example(-fake_logits)
 
 
+def drift_penalty(real_logits, epsilon=0.001):
+    """epsilon * D(x)^2 on real data (Karras et al. 2018, "ε_drift"): keeps the critic's
+    scores near 0, which the Wasserstein loss alone leaves free to drift."""
+    return epsilon * _per_example(tf.square(tf.convert_to_tensor(real_logits)))
+
+
 # --- Hinge (Lim & Ye 2017, https://arxiv.org/abs/1705.02894; Miyato et al. 2018) ---
 
 

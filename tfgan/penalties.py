@@ -23,12 +23,12 @@ from tfgan.hooks import Hook
 _GP_STREAM = 0x6770  # seeds alpha apart from the latent noise
 
 
-def input_gradients(discriminator, samples, labels):
+def input_gradients(gan, samples, labels):
     """d sum(D(x)) / dx per sample, flattened to [B, features], in float32."""
     samples = tf.cast(samples, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(samples)
-        logits = tf.cast(discriminator(samples, labels, training=True), tf.float32)
+        logits = tf.cast(gan.run_discriminator(samples, labels), tf.float32)
     # The gradient of the logits' sum (what `gradient` takes of a non-scalar target).
     # D judges each sample on its own (no batch norm in a penalised D), so it holds
     # each sample's own gradient.
@@ -46,12 +46,14 @@ class GradientPenalty(Hook):
     def discriminator_penalty(self, gan, real, fake, labels):
         real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
         batch = tf.shape(real)[0]
-        # Stateless, keyed by D's update count (checkpointed): a resumed run draws the same alphas.
+        # Stateless, keyed by the step and D's update count (both checkpointed): a resumed
+        # run draws the same alphas. (The count alone restarts where a phase resets the optimizer.)
         seed = tf.stack([tf.constant(gan.seed + _GP_STREAM, tf.int64), tf.cast(gan.d_optimizer.iterations, tf.int64)])
+        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(gan.step, tf.int64))
         alpha_shape = lambda n: tf.concat([[n], tf.ones([tf.rank(real) - 1], tf.int32)], 0)  # noqa: E731
         alpha = replica_share(lambda n: tf.random.stateless_uniform(alpha_shape(n), seed=seed), batch)
         mixed = alpha * real + (1.0 - alpha) * fake
-        grads = input_gradients(gan.discriminator, mixed, labels)
+        grads = input_gradients(gan, mixed, labels)
         norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + self.epsilon)
         return self.weight * tf.square(norm - 1.0)
 
@@ -68,7 +70,7 @@ class R1Penalty(Hook):
 
     def discriminator_penalty(self, gan, real, fake, labels):
         def penalty():
-            grads = input_gradients(gan.discriminator, real, labels)
+            grads = input_gradients(gan, real, labels)
             return 0.5 * self.gamma * self.every * tf.reduce_sum(tf.square(grads), axis=1)
 
         if self.every == 1:

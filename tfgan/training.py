@@ -5,8 +5,11 @@
 2. In the strategy's scope and under the dtype policy, build G and D for those
    shapes and the GAN around them; compile it (both optimizers built there).
 3. Restore the latest checkpoint if resuming; write the resolved config.
-4. `fit` in epochs of `log.every` steps, with the TensorBoard and checkpoint
-   callbacks, until `train.steps`. Ctrl-C saves a checkpoint before exiting.
+4. For each phase of the schedule (`tfgan.schedule`; one phase unless
+   `train.phases` lists more) from the restored step on: enter it (resolution,
+   learning rate, optimizer reset), then `fit` in epochs of `log.every` steps,
+   with the TensorBoard and checkpoint callbacks, on data that continues after
+   the examples shown so far. Ctrl-C saves a checkpoint before exiting.
 5. Export the generator if `export.formats` asks for it (a new version each time).
 
 In a multi-worker cluster every worker trains, but only the chief writes the
@@ -25,6 +28,7 @@ import tensorflow as tf
 
 from tfgan import architectures, atomic, callbacks, data, distribute, rundir
 from tfgan.augment import DiffAugment
+from tfgan import config as config_lib
 from tfgan.config import Config
 from tfgan.errors import Interrupted, Terminated, UserError
 from tfgan.gan import GAN
@@ -102,10 +106,10 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     """The compiled GAN, its variables created in `strategy`'s scope (default: the current one)."""
     strategy = strategy or tf.distribute.get_strategy()
     _check_batch(config, strategy.num_replicas_in_sync)
-    train = config.train
+    train, architecture = config.train, architectures.get(config.model.network)
     with strategy.scope(), dtype_policy(train.mixed_precision), seeded_weights(config.seed):
         generator, discriminator = build_networks(config, examples)
-        hooks = _hooks(config)
+        hooks = architecture.hooks(config) + _hooks(config)
         gan = GAN(
             generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks,
             loss_limit=train.loss_limit or None, name="gan",
@@ -116,6 +120,7 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
             g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps, scaling),
             loss=config.loss.name,
             label_smoothing=config.loss.label_smoothing,
+            drift=config.loss.drift,
             jit_compile=use_xla(config, strategy.num_replicas_in_sync),
             steps_per_execution=train.steps_per_execution,
         )
@@ -136,10 +141,17 @@ def _hooks(config):
 
 
 def _check_batch(config, replicas):
-    batch, pack = config.train.batch_size, config.model.pack
-    if batch % replicas or (batch // replicas) % pack:
-        need = f"a multiple of {replicas * pack} ({replicas} replicas x model.pack {pack})" if pack > 1 else f"a multiple of the {replicas} replicas"
-        raise UserError(f"train.batch_size: expected {need}, got {batch}")
+    """Every batch of the run splits evenly over the replicas, and each share into
+    D's packs (PacGAN) or groups (an architecture's `batch_multiple`)."""
+    options = config.model.options
+    multiple, why = config.model.pack, f"model.pack {config.model.pack}"
+    if hasattr(options, "batch_multiple"):
+        multiple, why = options.batch_multiple(), f"model.{config.model.network} groups of {options.batch_multiple()}"
+    for key, batch in config_lib.batch_sizes(config):
+        share = batch // replicas
+        if batch % replicas or share % min(multiple, share):
+            need = f"a multiple of {replicas * multiple} ({replicas} replicas x {why})" if multiple > 1 else f"a multiple of the {replicas} replicas"
+            raise UserError(f"{key}: expected {need}, got {batch}")
 
 
 def epoch_plan(start, total, every):
@@ -178,7 +190,7 @@ def _train(config, resume, chief):
     strategy = distribute.make_strategy(config.distribute)
     log.info("loading the data (%s)", config.data.source)
     examples = data.load(config.data, config.model.conditional, config.seed)
-    examples.check_step(config.train.batch_size * config.train.d_steps)
+    examples.check_step(max(phase.examples_per_step for phase in config.schedule.phases))
     gan = build_gan(config, examples, strategy)
     log.info(
         "%d examples of shape %s%s; G has %s parameters, D %s; %d replica(s)",
@@ -224,7 +236,7 @@ def _logger(config, examples):
     centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
     return callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
-        config.log.num_images, real_points, centres, seed=config.seed,
+        config.log.num_images, real_points, centres, seed=config.seed, image_size=examples.sample_shape[0],
         evaluate=_evaluator(config, examples), eval_every=config.eval.every,
     )
 
@@ -244,20 +256,58 @@ def _evaluator(config, examples):
     cache = config.eval.cache or report.DEFAULT_CACHE
 
     def evaluate(gan):
-        # The sampler (the EMA of G where kept) is what an export ships, so it is what is scored.
+        # The sampler (the EMA of G where kept) is what an export ships, so it is what is scored,
+        # at the current fade-in alpha where it grows.
+        gan.hold_alpha()
         return report.evaluate(gan.sampler, examples, names, extractor, config.eval.samples, config.seed, mixture, cache)
 
     return evaluate
 
 
 def _fit(gan, config, examples, fit_callbacks):
-    examples_per_step = config.train.batch_size * config.train.d_steps
-    for initial_epoch, epochs, steps_per_epoch in epoch_plan(int(gan.step.numpy()), config.train.steps, config.log.every):
-        dataset = examples.dataset(
-            examples_per_step, config.seed, start_step=int(gan.step.numpy()), deterministic=config.data.deterministic
+    schedule = config.schedule
+    step = int(gan.step.numpy())
+    while True:
+        phase = schedule.phase_at(step)  # (a finished run enters its last phase, to draw its samples)
+        if phase != gan.phase:
+            # Resuming at a phase's first step starts it as the uninterrupted run did.
+            enter_phase(gan, config, phase, fresh=step == phase.start)
+        if step >= schedule.total_steps:
+            return
+        for initial_epoch, epochs, steps_per_epoch in epoch_plan(step, phase.end, config.log.every):
+            dataset = examples.dataset(
+                phase.examples_per_step, config.seed, start_example=phase.examples_at(int(gan.step.numpy())),
+                deterministic=config.data.deterministic, resolution=phase.resolution,
+            )
+            gan.fit(
+                dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                callbacks=fit_callbacks, verbose=1 if config.log.verbose == 2 else 0,  # 2: Keras' bar beside the ticks
+                shuffle=False,  # the order is seeded already
+            )
+        step = int(gan.step.numpy())
+
+
+def enter_phase(gan, config, phase, fresh):
+    """Sets up `phase`: its networks' resolution, both learning rates, and, where
+    `train.reset_optimizers` asks and the phase starts now (not on resuming inside
+    it), fresh optimizer state, as the PGGAN reference resets Adam's at each new
+    resolution."""
+    if len(config.schedule.phases) > 1:
+        log.info(
+            "phase %d: %s, batch %d, steps %d to %d", phase.index,
+            f"{phase.resolution}x{phase.resolution}" if phase.resolution else "data size", phase.batch_size, phase.start, phase.end,
         )
-        gan.fit(
-            dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-            callbacks=fit_callbacks, verbose=1 if config.log.verbose == 2 else 0,  # 2: Keras' bar beside the ticks
-            shuffle=False,  # the order is seeded already
-        )
+    gan.enter_phase(phase)
+    for optimizer, settings in ((gan.d_optimizer, config.train.d_optimizer), (gan.g_optimizer, config.train.g_optimizer)):
+        if phase.learning_rate is not None or config.train.phases:  # a rate a phase set must not outlive it
+            optimizer.learning_rate = phase.learning_rate or settings.learning_rate
+        if fresh and phase.index and config.train.reset_optimizers:
+            reset_state(optimizer)
+
+
+def reset_state(optimizer):
+    """Zeroes an optimizer's moments and update count (not its learning rate, nor a loss scale)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    for variable in inner.variables:
+        if variable is not inner._learning_rate:
+            variable.assign(tf.zeros_like(variable))

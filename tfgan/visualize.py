@@ -23,6 +23,13 @@ def image_grid(images, rows):
     return grid
 
 
+def upscale(images, factor):
+    """[N, H, W, C] -> [N, H * factor, W * factor, C], each pixel repeated (nearest neighbour)."""
+    if factor <= 1:
+        return images
+    return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
+
+
 def class_rows(num, classes):
     """Labels for a grid with one row per class: `num` rounded down to whole rows, at least one per class."""
     return np.repeat(np.arange(classes), max(1, num // classes))

@@ -5,10 +5,13 @@ resumed run would draw its curve over the old one. This callback writes at
 `gan.step` instead, with `tf.summary`:
 
 - scalars, at the end of every epoch (one epoch = `log.every` steps): the
-  epoch means of the GAN's metrics, both learning rates, and steps/s;
+  epoch means of the GAN's metrics, both learning rates, and steps/s; in a run
+  whose phases set resolutions, `resolution` and the fade-in `alpha` too;
 - a grid of samples from a fixed z every `images_every` steps (for a
   conditional GAN one row per class; for 2D data a scatter plot over the real
-  points), also written as PNG files beside the events;
+  points), also written as PNG files beside the events; samples smaller than
+  `image_size` (an early phase of progressive growing) are nearest-upsampled
+  to it, so that the grids of a run line up;
 - the resolved config, as text, once;
 - with an `evaluate` function (the config's `eval:` block), its metrics as
   `eval/<name>` scalars every `eval_every` steps.
@@ -26,7 +29,7 @@ from tfgan import visualize
 
 class TensorBoardLogger(keras.callbacks.Callback):
     def __init__(self, log_dir, config_yaml, images_every, num_images=64, real_points=None, centres=None, seed=0,
-                 evaluate=None, eval_every=0):
+                 evaluate=None, eval_every=0, image_size=None):
         super().__init__()
         self.log_dir = log_dir
         self.config_yaml = config_yaml
@@ -36,6 +39,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.centres = centres
         self.seed = seed
         self.evaluate, self.eval_every = evaluate, eval_every  # evaluate(gan) -> {metric: value}
+        self.image_size = image_size
         self.writer = None
         self.samples_dir = os.path.join(log_dir, "samples")
 
@@ -61,6 +65,10 @@ class TensorBoardLogger(keras.callbacks.Callback):
             tf.summary.scalar("learning_rate/generator", _learning_rate(self.model.g_optimizer))
             if seconds > 0:
                 tf.summary.scalar("steps_per_second", (step - start_step) / seconds)
+            phase = self.model.phase
+            if phase is not None and phase.resolution:
+                tf.summary.scalar("resolution", phase.resolution)
+                tf.summary.scalar("alpha", float(self.model.fade_alpha()))
         if step % self.images_every == 0:
             self.log_samples(step)
         if self.evaluate and step % self.eval_every == 0:
@@ -92,9 +100,12 @@ class TensorBoardLogger(keras.callbacks.Callback):
         if gan.num_classes:
             labels = visualize.class_rows(self.num_images, gan.num_classes)
             images = gan.generate(len(labels), labels=labels, seed=self.seed)
-            return visualize.image_grid(images.numpy(), rows=gan.num_classes)
+            return visualize.image_grid(self._full_size(images.numpy()), rows=gan.num_classes)
         images = gan.generate(self.num_images, seed=self.seed).numpy()
-        return visualize.image_grid(images, rows=int(np.ceil(np.sqrt(self.num_images))))
+        return visualize.image_grid(self._full_size(images), rows=int(np.ceil(np.sqrt(self.num_images))))
+
+    def _full_size(self, images):
+        return visualize.upscale(images, self.image_size // images.shape[1]) if self.image_size else images
 
 
 def _learning_rate(optimizer):

@@ -34,10 +34,11 @@ class Examples:
 
         check_step(len(self.samples), examples_per_step)
 
-    def dataset(self, examples_per_step, seed, start_step=0, deterministic=True):
+    def dataset(self, examples_per_step, seed, start_example=0, deterministic=True, resolution=None):
+        """Endless seeded batches after the first `start_example` examples (at `resolution`, averaged down)."""
         from tfgan.data.pipeline import make_dataset
 
-        return make_dataset(self.samples, self.labels, examples_per_step, seed, start_step, deterministic)
+        return make_dataset(self.samples, self.labels, examples_per_step, seed, start_example, deterministic, resolution)
 
 
 def load(data, conditional, seed):
@@ -52,7 +53,7 @@ def load(data, conditional, seed):
 
         images, labels, num_classes = load_tfds(
             data.name, data.split, data.tfds_data_dir, conditional,
-            lambda x: pipeline.preprocess_image(x, data.resolution, data.channels), data.limit,
+            lambda x: pipeline.preprocess_image(x, data.resolution, data.channels, data.pad), data.limit,
         )
         return Examples(images, labels, num_classes)
     if data.source == "folder":
@@ -63,7 +64,7 @@ def load(data, conditional, seed):
         images, labels = files.load_idx(data.path, data.labels_path)
     if data.limit:
         images, labels = images[: data.limit], (None if labels is None else labels[: data.limit])
-    images = pipeline.preprocess_images(images, data.resolution, data.channels)
+    images = pipeline.preprocess_images(images, data.resolution, data.channels, data.pad)
     num_classes = 0
     if conditional:
         if labels is None:

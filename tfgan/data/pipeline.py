@@ -1,9 +1,10 @@
 """The tf.data pipeline: in-memory examples -> shuffled, scaled, batched, prefetched.
 
-The order of examples is a pure function of (seed, step): epoch `e` visits the
-examples in the permutation drawn from seed (seed, e), and step `s` takes the
-next `examples_per_step` indices of that endless stream. A run resumed at step
-`s` therefore sees exactly the batches the uninterrupted run would have seen,
+The order of examples is a pure function of the seed: epoch `e` visits the
+examples in the permutation drawn from seed (seed, e), and every step takes the
+next `examples_per_step` indices of that endless stream. A run resumed after
+`n` examples (`tfgan.schedule` counts them, whatever batch sizes its phases
+used) therefore sees exactly the batches the uninterrupted run would have seen,
 without checkpointing a shuffle buffer. Only int64 indices are skipped, so
 resuming costs at most one epoch of index arithmetic.
 """
@@ -14,8 +15,8 @@ import tensorflow as tf
 from tfgan.errors import UserError
 
 
-def preprocess_image(image, resolution=None, channels=None):
-    """uint8 [H, W, C] -> uint8 [resolution, resolution, channels], centre-cropped."""
+def preprocess_image(image, resolution=None, channels=None, pad=0):
+    """uint8 [H, W, C] -> uint8 [resolution + 2 pad, resolution + 2 pad, channels], centre-cropped."""
     if channels == 3 and image.shape[-1] == 1:
         image = tf.image.grayscale_to_rgb(image)
     elif channels == 1 and image.shape[-1] == 3:
@@ -25,17 +26,19 @@ def preprocess_image(image, resolution=None, channels=None):
         image = tf.image.resize_with_crop_or_pad(image, side, side)
         image = tf.image.resize(image, [resolution, resolution], method="area", antialias=True)
         image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+    if pad:
+        image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
     return image
 
 
-def preprocess_images(images, resolution=None, channels=None):
+def preprocess_images(images, resolution=None, channels=None, pad=0):
     """The same on a NumPy batch [N, H, W, C]; a no-op where nothing changes."""
     same_size = not resolution or images.shape[1:3] == (resolution, resolution)
     same_channels = not channels or images.shape[-1] == channels
-    if same_size and same_channels:
+    if same_size and same_channels and not pad:
         return images
     dataset = tf.data.Dataset.from_tensor_slices(images).map(
-        lambda x: preprocess_image(x, resolution, channels), num_parallel_calls=tf.data.AUTOTUNE
+        lambda x: preprocess_image(x, resolution, channels, pad), num_parallel_calls=tf.data.AUTOTUNE
     )
     return np.concatenate([batch.numpy() for batch in dataset.batch(1024)])
 
@@ -55,13 +58,23 @@ def check_step(num, examples_per_step):
         )
 
 
-def make_dataset(samples, labels, examples_per_step, seed, start_step=0, deterministic=True):
-    """An endless dataset of `(samples, labels)` or `samples` batches, starting at `start_step`.
+def downscale(images, resolution):
+    """[N, H, W, C] -> [N, resolution, resolution, C] by averaging blocks of pixels
+    (the reference PGGAN's reals at a lower level of detail); H must be a multiple."""
+    factor = images.shape[1] // resolution
+    if factor == 1:
+        return images
+    return tf.nn.avg_pool2d(images, factor, factor, "VALID")
+
+
+def make_dataset(samples, labels, examples_per_step, seed, start_example=0, deterministic=True, resolution=None):
+    """An endless dataset of `(samples, labels)` or `samples` batches, after the first `start_example`.
 
     The examples stay in memory as stored (uint8 images: a quarter of float32's
     size) and each batch is gathered and scaled in parallel map calls, so the
     pipeline keeps ahead of training (benchmarks/pipeline.py). `deterministic=False`
-    lets tf.data hand over whichever batch is ready first.
+    lets tf.data hand over whichever batch is ready first. `resolution`: images
+    are averaged down to it (a phase of progressive growing).
     """
     num = len(samples)
     check_step(num, examples_per_step)
@@ -74,17 +87,18 @@ def make_dataset(samples, labels, examples_per_step, seed, start_step=0, determi
 
     def gather(indices):
         x = scale(tf.gather(samples_t, indices))
+        if resolution:
+            x = downscale(x, resolution)
         return x if labels_t is None else (x, tf.gather(labels_t, indices))
 
     options = tf.data.Options()
     options.deterministic = deterministic
     # The examples are not files: in a cluster, workers shard the batches, not input files.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    first = start_step * examples_per_step
     return (
-        tf.data.Dataset.range(first // num, np.iinfo(np.int64).max)
+        tf.data.Dataset.range(start_example // num, np.iinfo(np.int64).max)
         .flat_map(epoch_order)
-        .skip(first % num)
+        .skip(start_example % num)
         .batch(examples_per_step, drop_remainder=True)
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgan import atomic, latent
+from tfgan import atomic, latent, visualize
 from tfgan import metrics as m
 from tfgan.data import mixtures
 from tfgan.errors import UserError
@@ -34,6 +34,17 @@ def check_metrics(names, examples, mixture=None):
             raise UserError(f"metric {name!r} needs images; for 2D mixtures use 'modes'")
         if name == "class_accuracy" and not examples.num_classes:
             raise UserError("metric 'class_accuracy' needs a conditional model and labelled data")
+
+
+def _upscaling(made, data):
+    """The factor that takes samples of shape `made` to `data` (an early phase of
+    progressive growing makes images smaller by a power of two), or None."""
+    if made == data:
+        return 1
+    if len(made) != 3 or len(data) != 3 or made[2] != data[2] or made[0] != made[1] or data[0] != data[1]:
+        return None
+    factor = data[0] // made[0]
+    return factor if factor * made[0] == data[0] else None
 
 
 def draw(generator, num, seed=0, batch_size=500):
@@ -101,10 +112,12 @@ def evaluate(generator, examples, names=None, extractor=None, num_samples=10_000
     """Draws `num_samples` from `generator` and evaluates them (see `evaluate_samples`)."""
     names = list(names or default_metrics(examples))
     check_metrics(names, examples, mixture)
-    if tuple(generator.sample_shape) != examples.sample_shape:
+    factor = _upscaling(tuple(generator.sample_shape), examples.sample_shape)
+    if factor is None:
         raise UserError(
             f"the generator makes samples of shape {tuple(generator.sample_shape)} but the data has "
             f"shape {examples.sample_shape}"
         )
     samples, requested = draw(generator, num_samples, seed)
+    samples = visualize.upscale(samples, factor)
     return evaluate_samples(samples, requested, examples, names, extractor, mixture, cache_dir)

@@ -80,4 +80,6 @@ def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, ver
 
     generator, step, weights = run.load_generator(run_dir)
     metadata = {"step": step, "weights": weights, "run_dir": os.path.abspath(run_dir), "config": run.read_config(run_dir)}
+    if getattr(generator, "grows", False):  # progressive growing: what the step had grown to
+        metadata.update(resolution=generator.resolution, alpha=generator.alpha)
     return export(generator, os.path.join(base_dir, name), formats, version, force, metadata, opset)

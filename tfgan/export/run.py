@@ -3,7 +3,9 @@
 The architecture comes from `<run_dir>/generator.json` (written by `fit`), the
 weights from the latest checkpoint. Where the run kept an exponential moving
 average of G (`ema_generator` in the checkpoint), those weights are the ones
-a user wants, and are loaded instead.
+a user wants, and are loaded instead. A generator that grows (progressive
+growing) is set to the resolution and fade-in alpha of the checkpoint's step in
+the run's phase schedule: a run stopped mid-way exports what it trained so far.
 """
 
 import json
@@ -45,7 +47,21 @@ def load_generator(run_dir):
     except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
         message = " ".join(str(e).split())[:300]
         raise UserError(f"checkpoint {path} does not hold this run's generator: {message}") from None
-    return generator, int(step.numpy()), weights
+    step = int(step.numpy())
+    if getattr(generator, "grows", False):
+        phase = _schedule(run_dir).phase_at(step)
+        generator.grow(phase.resolution)
+        generator.alpha = phase.alpha(step)
+    return generator, step, weights
+
+
+def _schedule(run_dir):
+    from tfgan import config
+
+    try:
+        return config.load(rundir.config_path(run_dir)).schedule
+    except UserError as e:
+        raise UserError(f"{run_dir}: its config.yaml gives no phase schedule for the growing generator ({e})") from None
 
 
 def read_config(run_dir):

@@ -9,5 +9,9 @@ A generator takes `(z, labels=None, training=None)` and has `latent_dim`,
 from tfgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from tfgan.networks.packing import PackedDiscriminator
+from tfgan.networks.pggan import PGGANDiscriminator, PGGANGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator"]
+__all__ = [
+    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator",
+    "PGGANDiscriminator", "PGGANGenerator",
+]
