@@ -248,3 +248,22 @@ def test_the_export_cli_rebuilds_a_pggan_generator_in_a_fresh_process(pggan_runs
     assert result.returncode == 0, result.stderr[-2000:]
     meta = json.load(open(tmp_path / "resumed_at_8" / "1" / "assets.extra" / "tfgan.json"))
     assert (meta["step"], meta["resolution"], meta["alpha"]) == (32, 8, 1.0)
+
+
+def test_phases_without_rates_keep_a_linear_schedule_and_phase_rates_do_not_outlive_their_phase(tmp_path):
+    data = random_images_npz(tmp_path / "images.npz", (8, 8, 1), num=96)
+    config = _config(tmp_path, "linear", data)
+    config.train.lr_schedule = "linear"  # phases that set no rate: the decay to 0 at the last step stays
+    examples = training.data.load(config.data, False, config.seed)
+    gan = training.build_gan(config, examples)
+    training.enter_phase(gan, config, config.schedule.phases[1], fresh=True)
+    gan.d_optimizer.iterations.assign(config.train.steps)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(0.0)
+    rated = config_lib.from_dict({**config.to_dict(), "run_dir": str(tmp_path / "rated"), "train": {
+        **config.to_dict()["train"], "lr_schedule": "constant",
+        "phases": [{**config.to_dict()["train"]["phases"][0], "learning_rate": 0.01}, config.to_dict()["train"]["phases"][1]],
+    }})
+    gan = training.build_gan(rated, examples)
+    for phase, rate in zip(rated.schedule.phases, (0.01, 1e-3)):
+        training.enter_phase(gan, rated, phase, fresh=True)
+        assert float(gan.g_optimizer.learning_rate) == pytest.approx(rate)

@@ -144,9 +144,10 @@ class GAN(keras.Model):
 
     def fade_alpha(self):
         """The fade-in alpha at the current step, a float32 tensor: from 0 at the phase's
-        first step to 1 after its fade steps (`Phase.alpha`, computed from the step)."""
+        first step to 1 after its fade steps (`Phase.alpha`, computed from the step).
+        The number 1.0 in a phase that does not fade, so that its step traces no blend."""
         if self.phase is None or not self.phase.fades:
-            return tf.constant(1.0)
+            return 1.0
         progress = (tf.cast(self.step, tf.float32) - self.phase.start) / self.phase.fade_steps
         return tf.clip_by_value(progress, 0.0, 1.0)
 
@@ -159,10 +160,10 @@ class GAN(keras.Model):
         return self.discriminator(samples, labels, training=training, **self._phase_arguments(self.discriminator))
 
     def hold_alpha(self):
-        """Gives growing networks the current alpha as their own, for callers that pass
+        """Gives growing generators the current alpha as their own, for callers that pass
         none (an evaluation of `sampler`); `fit` passes it to every call anyway."""
         alpha = float(self.fade_alpha())
-        for network in self._networks():
+        for network in (self.generator, self.ema_generator):
             if getattr(network, "grows", False):
                 network.alpha = alpha
 

@@ -292,14 +292,19 @@ def enter_phase(gan, config, phase, fresh):
     `train.reset_optimizers` asks and the phase starts now (not on resuming inside
     it), fresh optimizer state, as the PGGAN reference resets Adam's at each new
     resolution."""
-    if len(config.schedule.phases) > 1:
+    phases = config.train.phases
+    if phases:
         log.info(
             "phase %d: %s, batch %d, steps %d to %d", phase.index,
             f"{phase.resolution}x{phase.resolution}" if phase.resolution else "data size", phase.batch_size, phase.start, phase.end,
         )
     gan.enter_phase(phase)
+    # Where phases set rates (config.py then refuses lr_schedule: linear), each phase
+    # sets both, so that a rate one phase set does not outlive it; otherwise the
+    # optimizers keep the rate, or the schedule, they were made with.
+    phase_rates = any(p.learning_rate is not None for p in phases)
     for optimizer, settings in ((gan.d_optimizer, config.train.d_optimizer), (gan.g_optimizer, config.train.g_optimizer)):
-        if phase.learning_rate is not None or config.train.phases:  # a rate a phase set must not outlive it
+        if phase_rates:
             optimizer.learning_rate = phase.learning_rate or settings.learning_rate
         if fresh and phase.index and config.train.reset_optimizers:
             reset_state(optimizer)

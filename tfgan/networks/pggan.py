@@ -81,8 +81,9 @@ class _Growing:
 
     grows = True  # tfgan.GAN passes `alpha` to every call and calls `grow` at each phase
 
-    def _setup(self, resolution, level, fmap_base, fmap_max):
-        self.top = levels(resolution)
+    def _setup(self, sample_shape, level, fmap_base, fmap_max):
+        self.target_shape = tuple(int(s) for s in sample_shape)  # what it is built for
+        self.top = levels(self.target_shape[0])
         self.level = self.top if level is None else int(level)
         self.fmap_base, self.fmap_max = int(fmap_base), int(fmap_max)
 
@@ -97,6 +98,11 @@ class _Growing:
     def resolution(self):
         return BASE * 2**self.level
 
+    @property
+    def sample_shape(self):
+        """The shape of the images it makes or judges now (the target shape once grown fully)."""
+        return (self.resolution, self.resolution, self.target_shape[2])
+
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class PGGANGenerator(_Growing, Generator):
@@ -104,8 +110,7 @@ class PGGANGenerator(_Growing, Generator):
 
     def __init__(self, sample_shape, latent_dim=512, fmap_base=8192, fmap_max=512, level=None, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in sample_shape)
-        self._setup(self.target_shape[0], level, fmap_base, fmap_max)
+        self._setup(sample_shape, level, fmap_base, fmap_max)
         self.latent_dim, self.num_classes, self.alpha = int(latent_dim), 0, float(alpha)
         self.pixel_norm = equalized.PixelNormalization(name="pixel_norm")
         # The reference's gain sqrt(2)/4 on the 4x4 projection (from its Theano original).
@@ -118,11 +123,6 @@ class PGGANGenerator(_Growing, Generator):
             equalized.EqualizedConv2D(self.target_shape[2], 1, gain=1.0, name=f"to_rgb_{BASE * 2**level}")
             for level in range(self.top + 1)
         ]
-
-    @property
-    def sample_shape(self):
-        """The shape of the images the generator makes now (the target shape once grown fully)."""
-        return (self.resolution, self.resolution, self.target_shape[2])
 
     def build(self, input_shape):
         # Every layer, at every resolution, so that the variables never change.
@@ -169,8 +169,7 @@ class PGGANDiscriminator(_Growing, Discriminator):
 
     def __init__(self, sample_shape, fmap_base=8192, fmap_max=512, mbstd_group=4, level=None, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in sample_shape)
-        self._setup(self.target_shape[0], level, fmap_base, fmap_max)
+        self._setup(sample_shape, level, fmap_base, fmap_max)
         self.num_classes, self.mbstd_group = 0, int(mbstd_group)
         self.from_rgb = [equalized.EqualizedConv2D(self.fmaps(level + 1), 1, name=f"from_rgb_{BASE * 2**level}") for level in range(self.top + 1)]
         self.blocks = [None]
@@ -184,10 +183,6 @@ class PGGANDiscriminator(_Growing, Discriminator):
         self.last_conv = equalized.EqualizedConv2D(self.fmaps(1), 3, name="b4_conv")
         self.dense = equalized.EqualizedDense(self.fmaps(0), name="b4_dense")
         self.score = equalized.EqualizedDense(1, gain=1.0, dtype="float32", name="score")  # float32 scores
-
-    @property
-    def sample_shape(self):
-        return (self.resolution, self.resolution, self.target_shape[2])
 
     def build(self, input_shape):
         channels = self.target_shape[2]
