@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist] [--seeds 10]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan] [--seeds 10]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -14,6 +14,10 @@
   classes covered, and for the cGAN the requested-class accuracy. The two
   DCGAN runs log the Fréchet distance every 500 steps (the `eval:` block), which
   shows how each loss starts. Sample grids go to benchmarks/results/.
+- pggan: pggan_mnist on the same split, scored the same way (its 32x32 samples
+  centre-cropped to 28x28) at the end of every fade-in and stabilisation, and
+  dcgan_mnist scored at its last checkpoint within the same wall time; writes
+  the growth picture (one sample row per resolution) to benchmarks/results/.
 
 Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
@@ -83,9 +87,10 @@ MNIST_SAMPLES = 5000
 COVERED = 0.01  # a class is covered when at least 1% of the samples are classified as it
 
 
-def mnist(mnist_dir, extra):
+def mnist_setup(mnist_dir):
+    """The MNIST protocol's data, classifier and real features, shared by `mnist` and `pggan`."""
     from tfgan import data
-    from tfgan.evaluate import classifier, features, report
+    from tfgan.evaluate import classifier, features
 
     images = os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz")
     labels = os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz")
@@ -101,7 +106,15 @@ def mnist(mnist_dir, extra):
     real = classifier.scale(examples.samples[np.random.default_rng(0).permutation(len(examples.samples))])
     reference, _ = extractor.extract(real[:MNIST_SAMPLES])
     held_out, held_out_probabilities = extractor.extract(real[MNIST_SAMPLES:])
-    rows = [_feature_row("real: the other 5,000 images (the floor)", held_out, held_out_probabilities, reference, None, None)]
+    floor = _feature_row("real: the other 5,000 images (the floor)", held_out, held_out_probabilities, reference, None, None)
+    return dict(data_overrides=data_overrides, path=path, extractor=extractor, reference=reference, accuracy=accuracy, floor=floor)
+
+
+def mnist(setup, extra):
+    from tfgan.evaluate import report
+
+    data_overrides, path, extractor, reference, accuracy = (setup[k] for k in ("data_overrides", "path", "extractor", "reference", "accuracy"))
+    rows = [setup["floor"]]
     curves = {}
     eval_block = ["eval.every=500", "eval.metrics=[frechet_distance]", f"eval.features=classifier:{path}", "eval.samples=2000",
                   f"eval.cache={os.path.join(HERE, 'results', 'cache')}"]
@@ -125,6 +138,84 @@ def mnist(mnist_dir, extra):
     curve = ["| Fréchet distance at step | " + " | ".join(str(s) for s in steps) + " |", "|---" * (len(steps) + 1) + "|"]
     curve += [f"| {label} | " + " | ".join(f"{values[s]:.1f}" for s in steps) + " |" for label, values in curves.items()]
     return "\n".join(table) + "\n\n" + "\n".join(curve)
+
+
+DCGAN_STEPS = 30_000  # enough to outlast pggan_mnist's run on the 2-core machine
+PAD = 2  # pggan_mnist pads MNIST's 28x28 to 32x32 (data.pad); its samples are cropped back
+
+
+def pggan(setup, extra):
+    """pggan_mnist: the FD at the end of every phase, and dcgan_mnist's at the same wall time.
+
+    Both runs keep a checkpoint at each point scored, so scoring costs neither
+    run time. Samples of the smaller phases are upsampled to 32x32 (nearest),
+    and every sample is centre-cropped to the classifier's 28x28. The elapsed
+    time of a checkpoint is its file's time since its run started.
+    """
+    from tfgan import visualize
+
+    runs = os.path.join(HERE, "results")
+    start = time.time()
+    _, config, seconds = train("pggan_mnist", [*setup["data_overrides"], f"run_dir={os.path.join(runs, 'pggan_mnist_t10k')}",
+                                               "log.verbose=0", "checkpoint.keep=20", *extra])
+    rows, growth = [], []
+    for phase in config.schedule.phases:
+        for step, part in ((phase.start + phase.fade_steps, "fade-in"), (phase.end, "stable")):
+            if step == phase.start:
+                continue  # the first phase does not fade in
+            generator, elapsed = _checkpoint(config.run_dir, step, start)
+            samples = _cropped(generator, seed=11)
+            fake, probabilities = setup["extractor"].extract(samples)
+            label = f"`pggan_mnist` {phase.resolution}x{phase.resolution} {part} (step {step:,}, {elapsed:.0f} s)"
+            rows.append(_feature_row(label, fake, probabilities, setup["reference"], None, None))
+            print(rows[-1], flush=True)
+            if part == "stable":
+                row = generator(_latents(generator, 10, seed=7), training=False).numpy()
+                growth.append(np.clip(visualize.upscale(row, 32 // row.shape[1]), -1.0, 1.0))
+    visualize.write_png(os.path.join(runs, "pggan_mnist_growth.png"), visualize.image_grid(np.concatenate(growth), rows=len(growth)))
+    # dcgan_mnist trained for longer, scored at its last checkpoint written within pggan_mnist's time.
+    start = time.time()
+    _, dcgan, _ = train("dcgan_mnist", [*setup["data_overrides"], f"run_dir={os.path.join(runs, 'dcgan_mnist_long_t10k')}", "log.verbose=0",
+                                         f"train.steps={DCGAN_STEPS}", "checkpoint.every=1000", "checkpoint.keep=100", *extra])
+    step = max(s for s in range(1000, DCGAN_STEPS + 1, 1000) if _elapsed(dcgan.run_dir, s, start) <= seconds or s == 1000)
+    generator, elapsed = _checkpoint(dcgan.run_dir, step, start)
+    fake, probabilities = setup["extractor"].extract(_cropped(generator, seed=11, pad=0))
+    rows.append(_feature_row(f"`dcgan_mnist` at the same time (step {step:,}, {elapsed:.0f} s)", fake, probabilities,
+                             setup["reference"], None, None))
+    table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
+             "|---|---|---|---|---|---|", setup["floor"], *rows]
+    return "\n".join(table) + f"\n\npggan_mnist: {config.train.steps:,} steps in {seconds:.0f} s; growth picture: benchmarks/results/pggan_mnist_growth.png"
+
+
+def _elapsed(run_dir, step, start):
+    return os.path.getmtime(os.path.join(run_dir, "checkpoints", f"ckpt-{step}.index")) - start
+
+
+def _checkpoint(run_dir, step, start):
+    """(generator at the checkpoint of `step`, seconds from `start` to that checkpoint)."""
+    from tfgan.export import run
+
+    generator, _, _ = run.load_generator(run_dir, checkpoint=os.path.join(run_dir, "checkpoints", f"ckpt-{step}"))
+    return generator, _elapsed(run_dir, step, start)
+
+
+def _latents(generator, num, seed):
+    import tensorflow as tf
+
+    return tf.random.stateless_normal([num, generator.latent_dim], seed=[seed, 0])
+
+
+def _cropped(generator, seed, pad=PAD):
+    """MNIST_SAMPLES samples, upsampled to 28 + 2 pad pixels and with `pad` pixels cropped off every side.
+
+    (A checkpoint at a phase's last step loads as the next phase at alpha 0: the
+    same images, upsampled.)"""
+    from tfgan import visualize
+
+    z = _latents(generator, MNIST_SAMPLES, seed)
+    samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, MNIST_SAMPLES, 500)])
+    samples = np.clip(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), -1.0, 1.0)  # what a PNG of them shows
+    return samples[:, pad : samples.shape[1] - pad, pad : samples.shape[2] - pad]
 
 
 def _feature_row(label, fake, probabilities, reference, requested, ceiling):
@@ -161,25 +252,26 @@ def _eval_curve(run_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist")
+    parser.add_argument("--only", default="ring,grid,mnist,pggan")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
     table = ["| config | seeds | modes captured | % high quality | reverse KL | time per run |", "|---|---|---|---|---|---|"]
-    mixtures_run, mnist_table = False, None
+    mixtures_run, tables, setup = False, [], None
     for name in args.only.split(","):
         if name in ("ring", "grid"):
             table.append(mixture(name, range(args.seeds), args.overrides))
             mixtures_run = True
-        elif name == "mnist":
-            mnist_table = mnist(args.mnist_dir, args.overrides)
+        elif name in ("mnist", "pggan"):
+            setup = setup or mnist_setup(args.mnist_dir)
+            tables.append((mnist if name == "mnist" else pggan)(setup, args.overrides))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid or mnist")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist or pggan")
     if mixtures_run:
         print("\n".join(table) + "\n")
-    if mnist_table:
-        print(mnist_table)
+    for mnist_table in tables:
+        print(mnist_table + "\n")
 
 
 if __name__ == "__main__":

@@ -21,14 +21,17 @@ from tfgan.errors import UserError
 from tfgan.networks.base import dtype_policy
 
 
-def load_generator(run_dir):
-    """Returns (generator, step, weights), where weights names the checkpointed G used."""
+def load_generator(run_dir, checkpoint=None):
+    """Returns (generator, step, weights), where weights names the checkpointed G used.
+
+    `checkpoint`: a checkpoint prefix of the run (`tf.train.get_checkpoint_state(...)
+    .all_model_checkpoint_paths` lists those kept) instead of the latest."""
     if not os.path.isdir(run_dir):
         raise UserError(f"run directory not found: {run_dir}")
     spec = rundir.generator_spec_path(run_dir)
     if not os.path.exists(spec):
         raise UserError(f"{run_dir} is not a tfgan run directory (no generator.json); expected the run_dir of python -m tfgan.fit")
-    path = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    path = checkpoint or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if path is None:
         raise UserError(f"{run_dir} has no checkpoint to export; train it first (python -m tfgan.fit)")
     with open(spec) as f:
