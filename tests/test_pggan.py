@@ -117,8 +117,9 @@ def test_the_1024_networks_have_the_papers_23_1_million_parameters_each():
 
 
 def _config(tmp_path, name, data):
+    """`data`: an .npz path, or a whole data section."""
     return config_lib.from_dict({
-        "name": name, "run_dir": str(tmp_path / name), "data": {"source": "npz", "path": data},
+        "name": name, "run_dir": str(tmp_path / name), "data": data if isinstance(data, dict) else {"source": "npz", "path": data},
         "model": {"network": "pggan", "latent_dim": 8, "pggan": {"fmap_base": 16, "fmap_max": 8}},
         "loss": {"name": "wasserstein", "gradient_penalty": 10.0, "drift": 0.001},
         "train": {
@@ -186,6 +187,24 @@ def test_a_run_stopped_mid_fade_or_between_phases_and_resumed_logs_what_the_unin
             assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), rel=1e-5, abs=1e-6), (tag, step)
     # The grids line up over the run: 4x4 samples are drawn at the data's 8x8.
     assert b["samples"]["steps"] == [8, 16, 24, 32]
+
+
+def test_a_streamed_folder_run_stopped_mid_fade_and_resumed_logs_what_the_in_memory_run_logs(pggan_runs, tmp_path):
+    from PIL import Image
+
+    straight, _, _ = pggan_runs
+    os.makedirs(tmp_path / "images")
+    for i, image in enumerate(np.load(straight.data.path)["x"]):  # the same images, as PNG files
+        Image.fromarray(image[..., 0]).save(tmp_path / "images" / f"{i:03d}.png")
+    config = _config(tmp_path, "streamed", {"source": "folder", "path": str(tmp_path / "images"), "resolution": 8, "channels": 1,
+                                            "cache_mb": 0})
+    _stopped(config, 16)
+    training.train(config, resume=True)
+    a = read_events(os.path.join(straight.run_dir, "tensorboard"))
+    b = read_events(os.path.join(config.run_dir, "tensorboard"))
+    for step in range(4, 33, 4):
+        for tag in ("d_loss", "g_loss", "d_real", "alpha"):
+            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), rel=1e-5, abs=1e-6), (tag, step)
 
 
 def test_an_export_mid_fade_is_the_generator_at_its_resolution_and_alpha_in_both_formats(pggan_runs):

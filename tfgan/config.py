@@ -36,6 +36,7 @@ class DataConfig:
     pad: int = 0  # pixels of black added on every side after resizing (MNIST: 28 + 2 x 2 = 32)
     channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
     limit: Optional[int] = None  # use only the first N examples
+    cache_mb: int = 4096  # folder/tfds: read into memory when the decoded images fit in this; larger data streams (0: always)
     num_examples: int = 100_000  # ring/grid: how many points to draw
     deterministic: bool = True  # false: tf.data may hand over batches out of order when faster (not reproducible)
 
@@ -43,6 +44,8 @@ class DataConfig:
         _positive(self, "data", "resolution", "limit", "num_examples")
         if self.pad < 0:
             _fail("data.pad", "a number of pixels >= 0", self.pad)
+        if self.cache_mb < 0:
+            _fail("data.cache_mb", "a number of megabytes >= 0 (0: always stream)", self.cache_mb)
         if self.pad and self.source in mixtures.NAMES:
             _fail("data.pad", f"0 for the 2D points of '{self.source}'", self.pad)
         if self.range is not None and tuple(self.range) not in ((0.0, 1.0), (-1.0, 1.0)):

@@ -193,8 +193,9 @@ def _train(config, resume, chief):
     examples.check_step(max(phase.examples_per_step for phase in config.schedule.phases))
     gan = build_gan(config, examples, strategy)
     log.info(
-        "%d examples of shape %s%s; G has %s parameters, D %s; %d replica(s)",
-        len(examples.samples), examples.sample_shape, f", {examples.num_classes} classes" if examples.num_classes else "",
+        "%d examples of shape %s%s%s; G has %s parameters, D %s; %d replica(s)",
+        len(examples), examples.sample_shape, f", {examples.num_classes} classes" if examples.num_classes else "",
+        "" if isinstance(examples, data.Examples) else ", streamed from the files (larger than data.cache_mb)",
         f"{gan.generator.count_params():,}", f"{gan.discriminator.count_params():,}", strategy.num_replicas_in_sync,
     )
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
@@ -215,6 +216,14 @@ def _train(config, resume, chief):
         checkpoints.save()
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where the CLI turns it into `Terminated`
         raise Interrupted(int(gan.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None
+    except tf.errors.InvalidArgumentError as e:
+        bad_file = next((line for line in e.message.splitlines() if data.files.UNREADABLE in line), None)
+        if bad_file is None:
+            raise
+        # A streamed file that does not decode stops the run where it is, with its progress saved.
+        saved = checkpoints.save()
+        bad_file = bad_file.split("assertion failed:")[-1].replace("] [", " ").strip(" []")  # the Assert's parts, as one line
+        raise UserError(f"{bad_file}; saved {saved} at step {int(gan.step.numpy())}: remove the file and --resume") from None
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

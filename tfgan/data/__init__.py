@@ -1,8 +1,11 @@
-"""Data: sources that load examples into memory, and the tf.data pipeline over them.
+"""Data: sources that load examples into memory or stream them, and the tf.data pipeline.
 
 `load(data_config, conditional, seed)` returns an `Examples` of uint8 images
-(or float32 2D points) and labels; `Examples.dataset(...)` makes the endless,
-seeded, resumable batches that `GAN.fit` consumes, scaled to [-1, 1].
+(or float32 2D points) and labels in memory, or, for a folder or tfds dataset
+larger than `data.cache_mb`, a `StreamedImages` that decodes its files as it
+goes. Both make, with `.dataset(...)`, the endless, seeded, resumable batches
+that `GAN.fit` consumes, scaled to [-1, 1], and give their first examples in
+memory with `.take(n)`.
 """
 
 import dataclasses
@@ -19,6 +22,18 @@ class Examples:
     samples: np.ndarray  # uint8 images [N, H, W, C], or float32 points [N, 2]
     labels: Optional[np.ndarray]  # int32 [N], where the model is conditional
     num_classes: int  # 0 for unconditional data
+
+    def __len__(self):
+        return len(self.samples)
+
+    def take(self, num=None):
+        """The first `num` examples (all by default)."""
+        return Examples(self.samples[:num], None if self.labels is None else self.labels[:num], self.num_classes)
+
+    def chunks(self, num, size=1000):
+        """The first `num` samples, `size` at a time."""
+        for start in range(0, num, size):
+            yield self.samples[start : min(start + size, num)]
 
     @property
     def sample_shape(self):
@@ -48,17 +63,9 @@ def load(data, conditional, seed):
 
     from tfgan.data import pipeline
 
-    if data.source == "tfds":
-        from tfgan.data.tfds_source import load_tfds
-
-        images, labels, num_classes = load_tfds(
-            data.name, data.split, data.tfds_data_dir, conditional,
-            lambda x: pipeline.preprocess_image(x, data.resolution, data.channels, data.pad), data.limit,
-        )
-        return Examples(images, labels, num_classes)
-    if data.source == "folder":
-        images, labels = files.load_folder(data.path, data.resolution, data.channels, conditional)
-    elif data.source == "npz":
+    if data.source in ("tfds", "folder"):
+        return _images_from_files(data, conditional)
+    if data.source == "npz":
         images, labels = files.load_npz(data.path, data.image_key, data.label_key, data.range and tuple(data.range))
     else:  # idx
         images, labels = files.load_idx(data.path, data.labels_path)
@@ -68,10 +75,26 @@ def load(data, conditional, seed):
     num_classes = 0
     if conditional:
         if labels is None:
-            where = {"npz": f"an array {data.label_key!r} in the .npz", "idx": "data.labels_path",
-                     "folder": "one sub-folder per class"}[data.source]
+            where = {"npz": f"an array {data.label_key!r} in the .npz", "idx": "data.labels_path"}[data.source]
             raise UserError(f"model.conditional needs labels: give {where}")
         if labels.min() < 0:
             raise UserError(f"labels must be class indices >= 0, got {labels.min()}")
         num_classes = int(labels.max()) + 1
     return Examples(images, labels if conditional else None, num_classes)
+
+
+def _images_from_files(data, conditional):
+    """Folder and tfds images: read whole into memory where they fit in `data.cache_mb`, else streamed."""
+    from tfgan.data import streaming
+
+    if data.source == "tfds":
+        from tfgan.data.tfds_source import tfds_records
+
+        source = tfds_records(data.name, data.split, data.tfds_data_dir, conditional, data.resolution, data.channels, data.pad, data.limit)
+    else:
+        source = files.folder_files(data.path, data.resolution, data.channels, data.pad, conditional, data.limit)
+    cache_bytes = data.cache_mb * 2**20
+    if source.num * int(np.prod(source.sample_shape)) > cache_bytes:
+        return streaming.StreamedImages(source, cache_bytes)
+    images, labels = files.read_folder(source) if data.source == "folder" else source.read()
+    return Examples(images, labels, source.num_classes)

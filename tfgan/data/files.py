@@ -123,37 +123,42 @@ def check_labels(labels, where):
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-_DECODE_BATCH = 256  # images decoded per tf.data batch
 
 
-def load_folder(path, resolution, channels, with_labels):
-    """Images under `path`, centre-cropped to square and resized; with labels, one sub-folder per class.
-
-    Decoded by tf.data in parallel; a file that does not decode is named in the error.
-    """
+def folder_files(path, resolution, channels, pad, with_labels, limit=None):
+    """A `streaming.FolderFiles` of the (first `limit`) images under `path`: each centre-cropped
+    to square, resized to `resolution` and padded by `pad`; with labels, one sub-folder per class."""
     if not os.path.isdir(path):
         raise UserError(f"image folder not found: {path}")
     paths, labels = _list_images(path, with_labels)
     if not paths:
         raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {path}")
-    import tensorflow as tf  # deferred so that config checks stay fast
+    from tfgan.data.streaming import FolderFiles  # deferred (TensorFlow) so that config checks stay fast
 
-    decode = _decoder(resolution, 1 if channels == 1 else 3)
-    batches = tf.data.Dataset.from_tensor_slices(paths).map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(_DECODE_BATCH)
-    images = []
+    if limit:
+        paths, labels = paths[:limit], labels and labels[:limit]
+    channels = 1 if channels == 1 else 3
+    side = resolution + 2 * pad
+    labels = np.asarray(labels, np.int32) if with_labels else None
+    num_classes = int(labels.max()) + 1 if with_labels else 0
+    shape = (side, side, channels)
+    return FolderFiles(paths, labels, num_classes, _decoder(resolution, channels, pad, shape), shape)
+
+
+def read_folder(files):
+    """All of a `FolderFiles`' images in memory; a file that does not decode is named in the error."""
+    import tensorflow as tf
+
     try:
-        for batch in batches:  # in order: a map keeps its input's order unless told otherwise
-            images.append(batch.numpy())
+        return files.read()
     except tf.errors.OpError:
-        start = sum(len(b) for b in images)
-        for name in paths[start : start + _DECODE_BATCH]:  # the batch that failed: find its file
+        for index in range(files.num):  # only on failure: find the file
             try:
-                decode(tf.constant(name))
+                files.decode(files.paths[index])
             except tf.errors.OpError as e:
+                name = files.paths[index].numpy().decode()
                 raise UserError(f"cannot decode image {name}: {e.message.splitlines()[0]}") from None
         raise
-    pixels = np.clip(np.round(np.concatenate(images)), 0, 255).astype(np.uint8)
-    return pixels, (np.asarray(labels, np.int32) if with_labels else None)
 
 
 def _list_images(path, with_labels):
@@ -178,15 +183,27 @@ def _list_images(path, with_labels):
     return paths, labels
 
 
-def _decoder(resolution, channels):
+# What decode_image reads, by the bytes a file starts with: a streamed file is checked
+# before it is decoded, so that a bad one is named in the error that stops training.
+_MAGIC = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM")
+UNREADABLE = "cannot decode image"
+
+
+def _decoder(resolution, channels, pad, shape):
     import keras
     import tensorflow as tf
 
+    from tfgan.data.pipeline import preprocess_image
+
     def decode(path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        data = tf.io.read_file(path)
+        known = tf.reduce_any([tf.strings.substr(data, 0, len(m)) == m for m in _MAGIC])
+        with tf.control_dependencies([tf.debugging.Assert(known, [f"{UNREADABLE}", path, "(not a PNG, JPEG, GIF or BMP file)"])]):
+            image = tf.io.decode_image(data, channels=channels, expand_animations=False)
         image = tf.cast(image, tf.float32)
         # Centre crop to square, then bilinear resize: what Keras' folder reader does with crop_to_aspect_ratio.
-        return keras.ops.image.resize(image, (resolution, resolution), crop_to_aspect_ratio=True)
+        image = keras.ops.image.resize(image, (resolution, resolution), crop_to_aspect_ratio=True)
+        return tf.ensure_shape(preprocess_image(tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), pad=pad), shape)
 
     return decode
 

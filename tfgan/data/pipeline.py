@@ -67,6 +67,34 @@ def downscale(images, resolution):
     return tf.nn.avg_pool2d(images, factor, factor, "VALID")
 
 
+def index_stream(num, seed, start_example=0):
+    """The endless stream of example indices after the first `start_example`: epoch `e`
+    visits 0..num-1 in the permutation drawn from seed (seed, e)."""
+
+    def epoch_order(epoch):
+        keys = tf.random.stateless_uniform([num], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
+
+    return tf.data.Dataset.range(start_example // num, np.iinfo(np.int64).max).flat_map(epoch_order).skip(start_example % num)
+
+
+def finish(dataset, deterministic):
+    """Prefetched, with the options every tfgan dataset has."""
+    options = tf.data.Options()
+    options.deterministic = deterministic
+    # In a cluster, workers shard the batches, not input files (in-memory examples have none).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def batch_of(x, labels, resolution):
+    """A training batch: scaled to [-1, 1] (uint8), averaged down to `resolution`, with its labels."""
+    x = scale(x)
+    if resolution:
+        x = downscale(x, resolution)
+    return x if labels is None else (x, labels)
+
+
 def make_dataset(samples, labels, examples_per_step, seed, start_example=0, deterministic=True, resolution=None):
     """An endless dataset of `(samples, labels)` or `samples` batches, after the first `start_example`.
 
@@ -81,26 +109,8 @@ def make_dataset(samples, labels, examples_per_step, seed, start_example=0, dete
     samples_t = tf.constant(samples)
     labels_t = None if labels is None else tf.constant(labels, tf.int32)
 
-    def epoch_order(epoch):
-        keys = tf.random.stateless_uniform([num], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
-
     def gather(indices):
-        x = scale(tf.gather(samples_t, indices))
-        if resolution:
-            x = downscale(x, resolution)
-        return x if labels_t is None else (x, tf.gather(labels_t, indices))
+        return batch_of(tf.gather(samples_t, indices), None if labels_t is None else tf.gather(labels_t, indices), resolution)
 
-    options = tf.data.Options()
-    options.deterministic = deterministic
-    # The examples are not files: in a cluster, workers shard the batches, not input files.
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return (
-        tf.data.Dataset.range(start_example // num, np.iinfo(np.int64).max)
-        .flat_map(epoch_order)
-        .skip(start_example % num)
-        .batch(examples_per_step, drop_remainder=True)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-        .with_options(options)
-    )
+    batches = index_stream(num, seed, start_example).batch(examples_per_step, drop_remainder=True)
+    return finish(batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE), deterministic)

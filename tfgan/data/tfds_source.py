@@ -8,8 +8,6 @@ that says how to train from local files instead.
 
 import socket
 
-import numpy as np
-
 from tfgan.errors import UserError
 
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where tfds keeps most datasets
@@ -32,10 +30,17 @@ def _offline_message(name):
     )
 
 
-def load_tfds(name, split, data_dir, with_labels, preprocess, limit=None):
-    """Returns (images uint8 [N, H, W, C], labels [N] or None, num_classes or 0)."""
+def tfds_records(name, split, data_dir, with_labels, resolution=None, channels=None, pad=0, limit=None):
+    """A `streaming.TfdsRecords` of a tensorflow-datasets split (prepared first where it is not).
+
+    The records keep their images encoded; each is decoded, converted to
+    `channels`, centre-cropped and resized to `resolution` and padded by `pad`
+    when it is read."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
+
+    from tfgan.data.pipeline import preprocess_image
+    from tfgan.data.streaming import TfdsRecords
 
     try:
         builder = tfds.builder(name, data_dir=data_dir)
@@ -57,20 +62,24 @@ def load_tfds(name, split, data_dir, with_labels, preprocess, limit=None):
             raise UserError(f"tensorflow-datasets dataset {name!r} has no 'label' feature for a conditional model")
         num_classes = int(features["label"].num_classes)
     try:
-        dataset = builder.as_dataset(split=split, shuffle_files=False)
+        records = builder.as_dataset(split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()})
+        num = int(records.cardinality())  # tfds asserts it; the split's info where it does not
+        num = num if num >= 0 else builder.info.splits[split].num_examples
     except (ValueError, KeyError) as e:
         raise UserError(f"tensorflow-datasets dataset {name!r} has no split {split!r}: {e}") from None
     if limit:
-        dataset = dataset.take(limit)
-
-    def convert(example):
-        label = tf.cast(example["label"], tf.int32) if with_labels else tf.zeros([], tf.int32)
-        return preprocess(example["image"]), label
-
-    images, labels = [], []
-    for x, y in dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE).batch(1024):
-        images.append(x.numpy())
-        labels.append(y.numpy())
-    if not images:
+        records, num = records.take(limit), min(num, limit)
+    if not num:
         raise UserError(f"tensorflow-datasets dataset {name!r} split {split!r} is empty")
-    return np.concatenate(images), (np.concatenate(labels) if with_labels else None), num_classes
+    stored = features["image"].shape  # (H, W, C), None where the images differ
+    if not resolution and None in stored[:2]:
+        raise UserError(f"tensorflow-datasets dataset {name!r} has images of different sizes; set data.resolution")
+    side = (resolution or stored[0]) + 2 * pad  # resized images are square
+    shape = (side, side if resolution else stored[1] + 2 * pad, channels or stored[2])
+
+    def decode(encoded):
+        image = tf.io.decode_image(encoded, channels=stored[2], expand_animations=False)
+        return tf.ensure_shape(preprocess_image(image, resolution, channels, pad), shape)
+
+    records = records.map(lambda example: (example["image"], tf.cast(example["label"], tf.int32) if with_labels else 0))
+    return TfdsRecords(records, num, num_classes, decode, shape)

@@ -55,7 +55,7 @@ def train_classifier(args):
     examples = data.load(data_config, conditional=True, seed=0)
     model, accuracy = classifier.train_classifier(examples, epochs=args.epochs)
     classifier.save_classifier(model, args.out, args.overwrite)
-    print(f"tfgan.evaluate: wrote {args.out}; held-out accuracy {accuracy:.4f} on {len(examples.samples) // 10} examples")
+    print(f"tfgan.evaluate: wrote {args.out}; held-out accuracy {accuracy:.4f} on {len(examples) // 10} examples")
 
 
 def run(args):

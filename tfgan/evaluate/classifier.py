@@ -49,6 +49,7 @@ def train_classifier(examples, epochs=5, held_out=0.1, batch_size=128, seed=0, v
         raise UserError("the classifier needs images; 2D mixtures are scored by their modes")
     if examples.labels is None or examples.num_classes < 2:
         raise UserError("training a classifier needs labelled data with 2 or more classes")
+    examples = examples.take()  # in memory (a streamed dataset is decoded whole)
     order = np.random.default_rng(seed).permutation(len(examples.samples))
     cut = int(len(order) * (1.0 - held_out))
     x, y = scale(examples.samples[order]), examples.labels[order]

@@ -62,13 +62,15 @@ def real_features(extractor, examples, cache_dir=DEFAULT_CACHE, limit=10_000):
     """The first `limit` real examples' features, from the cache where they were computed before."""
     from tfgan.evaluate.classifier import scale
 
-    images = examples.samples[:limit]
-    key = hashlib.sha1(images.tobytes()).hexdigest()[:12]
-    path = os.path.join(cache_dir, f"real_{extractor.name}_{key}_{len(images)}.npz") if cache_dir else None
+    num = min(limit, len(examples))
+    digest = hashlib.sha1()  # of the images' bytes, a chunk at a time: a streamed dataset is never whole in memory
+    for chunk in examples.chunks(num):
+        digest.update(chunk.tobytes())
+    path = os.path.join(cache_dir, f"real_{extractor.name}_{digest.hexdigest()[:12]}_{num}.npz") if cache_dir else None
     if path and os.path.exists(path):
         with np.load(path) as cached:
             return cached["features"]
-    features, _ = extractor.extract(scale(images))
+    features = np.concatenate([extractor.extract(scale(chunk))[0] for chunk in examples.chunks(num)])
     if path:
         with atomic.replacing(path, make_dirs=True) as tmp:
             np.savez(tmp, features=features)
