@@ -172,6 +172,12 @@ def pggan_runs(tmp_path_factory):
 
 
 Z = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+# How far a resumed run's losses may be from the uninterrupted run's: float rounding only.
+# Locally they match bit for bit, but CI once saw g_loss 4e-6 apart 4 steps after a resume (a
+# CPU kernel's summation order; Adam with beta_1 0 turns sign noise in near-zero gradients into
+# whole steps). Resuming with the data one example off, or alpha one step off, moves these
+# losses by 5% (d_loss) to 45% (g_loss), 0.006 or more (measured).
+ROUNDING = {"rel": 1e-3, "abs": 1e-4}
 
 
 @pytest.mark.parametrize("stop", [16, 8])
@@ -184,7 +190,7 @@ def test_a_run_stopped_mid_fade_or_between_phases_and_resumed_logs_what_the_unin
         assert scalar(b, "alpha", step) == pytest.approx(alpha) and scalar(b, "resolution", step) == resolution
     for step in range(stop + 4, 33, 4):
         for tag in ("d_loss", "g_loss", "d_real", "alpha", "resolution"):
-            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), rel=1e-5, abs=1e-6), (tag, step)
+            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), **ROUNDING), (tag, step)
     # The grids line up over the run: 4x4 samples are drawn at the data's 8x8.
     assert b["samples"]["steps"] == [8, 16, 24, 32]
 
@@ -204,7 +210,7 @@ def test_a_streamed_folder_run_stopped_mid_fade_and_resumed_logs_what_the_in_mem
     b = read_events(os.path.join(config.run_dir, "tensorboard"))
     for step in range(4, 33, 4):
         for tag in ("d_loss", "g_loss", "d_real", "alpha"):
-            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), rel=1e-5, abs=1e-6), (tag, step)
+            assert scalar(b, tag, step) == pytest.approx(scalar(a, tag, step), **ROUNDING), (tag, step)
 
 
 def test_an_export_mid_fade_is_the_generator_at_its_resolution_and_alpha_in_both_formats(pggan_runs):
