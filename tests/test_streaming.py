@@ -91,16 +91,20 @@ def test_a_streamed_tfds_split_visits_every_record_once_per_epoch_and_resumes_ex
     assert_same(streamed.take(5).samples, memory.samples[:5])
 
 
-def test_a_file_that_does_not_decode_stops_a_streamed_run_with_its_name_and_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("damage, reason", [("replaced", "not a PNG, JPEG, GIF or BMP"), ("truncated", "Invalid PNG data")])
+def test_a_file_that_does_not_decode_stops_a_streamed_run_with_its_name_and_a_checkpoint(tmp_path, damage, reason):
     path = folder(tmp_path / "images", num=24, classes=1)
-    with open(os.path.join(path, "c0", "007.png"), "wb") as f:
-        f.write(b"<html>not an image</html>")
+    bad = os.path.join(path, "c0", "007.png")
+    with open(bad, "rb") as f:
+        png = f.read()
+    with open(bad, "wb") as f:  # a truncated PNG passes the check of the leading bytes; decode_image fails unnamed
+        f.write(b"<html>not an image</html>" if damage == "replaced" else png[: len(png) // 2])
     config = config_lib.from_dict({
         "run_dir": str(tmp_path / "run"), "data": {"source": "folder", "path": path, "resolution": 8, "cache_mb": 0},
         "model": {"network": "dcgan", "latent_dim": 8, "dcgan": {"filters": 8}},
         "train": {"steps": 20, "batch_size": 8}, "log": {"every": 5, "images_every": 10, "verbose": 0}, "checkpoint": {"every": 10},
     })
-    with pytest.raises(UserError, match=r"^cannot decode image.*c0/007.png.*not a PNG, JPEG, GIF or BMP.*saved .*--resume$"):
+    with pytest.raises(UserError, match=rf"^cannot decode image \S*c0/007.png \({reason}.*\); saved .*--resume$"):
         training.train(config)
     assert os.path.exists(tmp_path / "run" / "checkpoints" / "checkpoint")
 

@@ -217,12 +217,11 @@ def _train(config, resume, chief):
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where the CLI turns it into `Terminated`
         raise Interrupted(int(gan.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None
     except tf.errors.InvalidArgumentError as e:
-        bad_file = next((line for line in e.message.splitlines() if data.files.UNREADABLE in line), None)
+        bad_file = _undecodable(e, examples, config, int(gan.step.numpy()))
         if bad_file is None:
             raise
         # A streamed file that does not decode stops the run where it is, with its progress saved.
         saved = checkpoints.save()
-        bad_file = bad_file.split("assertion failed:")[-1].replace("] [", " ").strip(" []")  # the Assert's parts, as one line
         raise UserError(f"{bad_file}; saved {saved} at step {int(gan.step.numpy())}: remove the file and --resume") from None
     finally:
         if scratch:
@@ -294,6 +293,18 @@ def _fit(gan, config, examples, fit_callbacks):
                 shuffle=False,  # the order is seeded already
             )
         step = int(gan.step.numpy())
+
+
+def _undecodable(error, examples, config, step):
+    """'cannot decode image PATH (why)' when `error` is a streamed file's, else None."""
+    checked = next((line for line in error.message.splitlines() if data.files.UNREADABLE in line), None)
+    if checked:  # the decoder's check of the leading bytes names its file
+        return checked.split("assertion failed:")[-1].replace("] [", " ").strip(" []")  # the Assert's parts, as one line
+    if "DecodeImage" not in error.message or not hasattr(examples, "undecodable"):
+        return None
+    # A file that starts like an image but does not decode (truncated, say): decode_image
+    # does not know its name, so look for it among the files the stream was about to read.
+    return examples.undecodable(config.seed, config.schedule.examples_at(step))
 
 
 def enter_phase(gan, config, phase, fresh):

@@ -152,12 +152,9 @@ def read_folder(files):
     try:
         return files.read()
     except tf.errors.OpError:
-        for index in range(files.num):  # only on failure: find the file
-            try:
-                files.decode(files.paths[index])
-            except tf.errors.OpError as e:
-                name = files.paths[index].numpy().decode()
-                raise UserError(f"cannot decode image {name}: {e.message.splitlines()[0]}") from None
+        bad_file = files.first_undecodable(range(files.num))  # only on failure: find the file
+        if bad_file:
+            raise UserError(bad_file) from None
         raise
 
 

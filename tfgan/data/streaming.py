@@ -19,6 +19,8 @@ run sees the batches the uninterrupted one saw:
   block). A resumed run skips the epoch's first records before decoding them.
 """
 
+import re
+
 import numpy as np
 import tensorflow as tf
 
@@ -56,6 +58,13 @@ class StreamedImages:
         """The first `num` images, decoded `size` at a time."""
         for images, _ in self.source.in_order(num).batch(size):
             yield images.numpy()
+
+    def undecodable(self, seed, start_example, window=4096):
+        """The file behind a decode error of `dataset(..., seed, start_example)`, as
+        'cannot decode image PATH (why)', among the next `window` it reads; None if not
+        found or not a folder (tfds records are checked by tfds when prepared)."""
+        find = getattr(self.source, "undecodable", None)
+        return find(seed, start_example, window) if find else None
 
     def cache_fits(self, resolution):
         """Whether the images averaged down to `resolution` fit in the cache as float32."""
@@ -110,6 +119,30 @@ class FolderFiles:
 
     def read(self, num=None):
         return read(self.in_order(num), self.num_classes)
+
+    def first_undecodable(self, indices):
+        """'cannot decode image PATH (why)' for the first of `indices` whose file does not
+        decode, else None. Eager, one file at a time: only for naming the file in an error."""
+        from tfgan.data.files import UNREADABLE
+
+        for index in indices:
+            try:
+                self.decode(self.paths[index])
+            except tf.errors.OpError as e:
+                return f"{UNREADABLE} {self.paths[index].numpy().decode()} ({_reason(e.message)})"
+        return None
+
+    def undecodable(self, seed, start_example, window):
+        """`first_undecodable` among the `window` files that `stream` reads after `start_example`."""
+        return self.first_undecodable(pipeline.index_stream(self.num, seed, start_example).take(window).as_numpy_iterator())
+
+
+def _reason(message):
+    """An op error's first line without TensorFlow's node and op tags."""
+    if "assertion failed" in message:  # the decoder's own check of the leading bytes
+        return "not a PNG, JPEG, GIF or BMP file"
+    line = re.sub(r"\{\{[^}]*\}\}|\[\[[^\]]*\]\]", "", message.splitlines()[0].split("[Op:")[0])
+    return " ".join(line.split()).strip(" .") or "decode failed"
 
 
 class TfdsRecords:
