@@ -14,10 +14,10 @@ from typing import Literal, Optional
 import yaml
 
 from tfgan import architectures, distribute, export, metrics, schedule  # none imports TensorFlow here
-from tfgan.data import mixtures
+from tfgan.data import mixtures, shapes
 from tfgan.errors import ConfigError
 
-DATA_SOURCES = (*mixtures.NAMES, "tfds", "folder", "npz", "idx")
+DATA_SOURCES = (*mixtures.NAMES, "shapes", "tfds", "folder", "npz", "idx")
 DIFF_AUGMENT_POLICIES = ("color", "translation", "cutout")  # tfgan.augment's transforms; named here, where no TensorFlow is imported
 
 
@@ -37,7 +37,7 @@ class DataConfig:
     channels: Optional[int] = None  # 1 or 3; converts grey <-> colour (default: as stored)
     limit: Optional[int] = None  # use only the first N examples
     cache_mb: int = 4096  # folder/tfds: read into memory when the decoded images fit in this; larger data streams (0: always)
-    num_examples: int = 100_000  # ring/grid: how many points to draw
+    num_examples: int = 100_000  # ring/grid: how many points to draw; shapes: how many images
     deterministic: bool = True  # false: tf.data may hand over batches out of order when faster (not reproducible)
 
     def validate(self):
@@ -56,6 +56,8 @@ class DataConfig:
             _fail("data.name", "a tensorflow-datasets name (e.g. mnist) for source 'tfds'", self.name)
         if self.source in ("folder", "npz", "idx") and not self.path:
             _fail("data.path", f"a path for source '{self.source}'", self.path)
+        if self.source == shapes.NAME and self.resolution is not None and self.resolution < shapes.MIN_SIZE:
+            _fail("data.resolution", f"a size >= {shapes.MIN_SIZE} for source 'shapes'", self.resolution)
         if self.source == "folder" and not self.resolution:
             _fail("data.resolution", "a size for source 'folder' (its images may differ in size)", self.resolution)
 
@@ -317,7 +319,7 @@ class Config:
         # the run itself must end on a multiple of it.
         for key, value in (("train.steps", self.train.steps), ("log.every", self.log.every)):
             _multiple(key, value, self.train.steps_per_execution, "train.steps_per_execution")
-        if self.model.conditional and self.data.source in mixtures.NAMES:
+        if self.model.conditional and self.data.source in (*mixtures.NAMES, shapes.NAME):
             _fail("model.conditional", f"false for the unlabelled source '{self.data.source}'", True)
         if self.model.pack > 1 and self.model.conditional:
             _fail("model.pack", "1 for a conditional model (packed samples share no label)", self.model.pack)

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from tfgan.data import files, mixtures
+from tfgan.data import files, mixtures, shapes
 from tfgan.errors import UserError
 
 
@@ -63,6 +63,9 @@ def load(data, conditional, seed):
 
     from tfgan.data import pipeline
 
+    if data.source == shapes.NAME:
+        images, _ = shapes.draw(data.limit or data.num_examples, data.resolution or shapes.DEFAULT_SIZE, seed)
+        return Examples(pipeline.preprocess_images(images, None, data.channels, data.pad), None, 0)
     if data.source in ("tfds", "folder"):
         return _images_from_files(data, conditional)
     if data.source == "npz":
