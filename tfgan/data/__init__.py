@@ -99,5 +99,5 @@ def _images_from_files(data, conditional):
     cache_bytes = data.cache_mb * 2**20
     if source.num * int(np.prod(source.sample_shape)) > cache_bytes:
         return streaming.StreamedImages(source, cache_bytes)
-    images, labels = files.read_folder(source) if data.source == "folder" else source.read()
+    images, labels = source.read()
     return Examples(images, labels, source.num_classes)

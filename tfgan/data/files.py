@@ -145,19 +145,6 @@ def folder_files(path, resolution, channels, pad, with_labels, limit=None):
     return FolderFiles(paths, labels, num_classes, _decoder(resolution, channels, pad, shape), shape)
 
 
-def read_folder(files):
-    """All of a `FolderFiles`' images in memory; a file that does not decode is named in the error."""
-    import tensorflow as tf
-
-    try:
-        return files.read()
-    except tf.errors.OpError:
-        bad_file = files.first_undecodable(range(files.num))  # only on failure: find the file
-        if bad_file:
-            raise UserError(bad_file) from None
-        raise
-
-
 def _list_images(path, with_labels):
     """(paths, labels): sorted; with labels, class k is the k-th sub-folder in sorted order."""
     def images_under(folder):
@@ -184,6 +171,7 @@ def _list_images(path, with_labels):
 # before it is decoded, so that a bad one is named in the error that stops training.
 _MAGIC = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM")
 UNREADABLE = "cannot decode image"
+NOT_AN_IMAGE = "not a PNG, JPEG, GIF or BMP file"
 
 
 def _decoder(resolution, channels, pad, shape):
@@ -195,7 +183,7 @@ def _decoder(resolution, channels, pad, shape):
     def decode(path):
         data = tf.io.read_file(path)
         known = tf.reduce_any([tf.strings.substr(data, 0, len(m)) == m for m in _MAGIC])
-        with tf.control_dependencies([tf.debugging.Assert(known, [f"{UNREADABLE}", path, "(not a PNG, JPEG, GIF or BMP file)"])]):
+        with tf.control_dependencies([tf.debugging.Assert(known, [UNREADABLE, path, f"({NOT_AN_IMAGE})"])]):
             image = tf.io.decode_image(data, channels=channels, expand_animations=False)
         image = tf.cast(image, tf.float32)
         # Centre crop to square, then bilinear resize: what Keras' folder reader does with crop_to_aspect_ratio.

@@ -24,7 +24,8 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from tfgan.data import pipeline
+from tfgan.data import files, pipeline
+from tfgan.errors import UserError
 
 SHUFFLE_BLOCK = 1024  # tfds records shuffled together (encoded, so a block holds its files' bytes)
 _DECODE_BATCH = 256  # images decoded per tf.data batch when a phase's cache is filled
@@ -63,8 +64,7 @@ class StreamedImages:
         """The file behind a decode error of `dataset(..., seed, start_example)`, as
         'cannot decode image PATH (why)', among the next `window` it reads; None if not
         found or not a folder (tfds records are checked by tfds when prepared)."""
-        find = getattr(self.source, "undecodable", None)
-        return find(seed, start_example, window) if find else None
+        return self.source.undecodable(seed, start_example, window)
 
     def cache_fits(self, resolution):
         """Whether the images averaged down to `resolution` fit in the cache as float32."""
@@ -118,18 +118,23 @@ class FolderFiles:
         return tf.data.Dataset.range(min(num or self.num, self.num)).map(self._example, num_parallel_calls=tf.data.AUTOTUNE)
 
     def read(self, num=None):
-        return read(self.in_order(num), self.num_classes)
+        """The first `num` (all) images in memory; a file that does not decode is named in the error."""
+        try:
+            return read(self.in_order(num), self.num_classes)
+        except tf.errors.OpError:
+            bad_file = self.first_undecodable(range(min(num or self.num, self.num)))  # only on failure: find the file
+            if bad_file:
+                raise UserError(bad_file) from None
+            raise
 
     def first_undecodable(self, indices):
         """'cannot decode image PATH (why)' for the first of `indices` whose file does not
         decode, else None. Eager, one file at a time: only for naming the file in an error."""
-        from tfgan.data.files import UNREADABLE
-
         for index in indices:
             try:
                 self.decode(self.paths[index])
             except tf.errors.OpError as e:
-                return f"{UNREADABLE} {self.paths[index].numpy().decode()} ({_reason(e.message)})"
+                return f"{files.UNREADABLE} {self.paths[index].numpy().decode()} ({_reason(e.message)})"
         return None
 
     def undecodable(self, seed, start_example, window):
@@ -140,7 +145,7 @@ class FolderFiles:
 def _reason(message):
     """An op error's first line without TensorFlow's node and op tags."""
     if "assertion failed" in message:  # the decoder's own check of the leading bytes
-        return "not a PNG, JPEG, GIF or BMP file"
+        return files.NOT_AN_IMAGE
     line = re.sub(r"\{\{[^}]*\}\}|\[\[[^\]]*\]\]", "", message.splitlines()[0].split("[Op:")[0])
     return " ".join(line.split()).strip(" .") or "decode failed"
 
@@ -172,6 +177,10 @@ class TfdsRecords:
 
     def in_order(self, num=None):
         return self._decoded(self.records.take(num) if num else self.records)
+
+    def undecodable(self, seed, start_example, window):
+        """None: records have no file names to give (and tfds checked them when it prepared the split)."""
+        return None
 
     def read(self, num=None):
         return read(self.in_order(num), self.num_classes)
