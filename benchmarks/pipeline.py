@@ -21,15 +21,19 @@ ROOT = os.path.dirname(HERE)
 BATCH = 64
 
 
-def pipeline_rate(examples, batches, deterministic):
-    dataset = examples.dataset(BATCH, seed=0, deterministic=deterministic)
+def examples_per_second(dataset, batches, batch_size, warmup=50):
+    """How fast an iterator over `dataset` hands over `batches` batches, after `warmup`."""
     iterator = iter(dataset)
-    for _ in range(50):  # warm up: fill the prefetch buffer, let AUTOTUNE settle
+    for _ in range(warmup):  # fill the prefetch buffer, let AUTOTUNE settle
         next(iterator)
     start = time.perf_counter()
     for _ in range(batches):
         next(iterator)
-    return batches * BATCH / (time.perf_counter() - start)
+    return batches * batch_size / (time.perf_counter() - start)
+
+
+def pipeline_rate(examples, batches, deterministic):
+    return examples_per_second(examples.dataset(BATCH, seed=0, deterministic=deterministic), batches, BATCH)
 
 
 def training_rate(config, examples, steps):

@@ -47,13 +47,9 @@ def write_images(folder, num, size):
 
 
 def rate(examples, batches, resolution=None):
-    iterator = iter(examples.dataset(BATCH, seed=0, resolution=resolution))
-    for _ in range(10):  # warm up: fill the prefetch buffer, let AUTOTUNE settle
-        next(iterator)
-    start = time.perf_counter()
-    for _ in range(batches):
-        next(iterator)
-    return batches * BATCH / (time.perf_counter() - start)
+    from pipeline import examples_per_second  # benchmarks/ is on sys.path when this script runs
+
+    return examples_per_second(examples.dataset(BATCH, seed=0, resolution=resolution), batches, BATCH, warmup=10)
 
 
 def main():
