@@ -124,7 +124,7 @@ def test_generator_ema_averages_weights_copies_batch_norm_statistics_and_samples
     generator = DCGANGenerator((28, 28, 1), latent_dim=4, filters=4)  # has batch norm
     gan = GAN(generator, DCGANDiscriminator((28, 28, 1), filters=4), hooks=[GeneratorEMA(0.9)])
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
-    ema = gan.ema_generator
+    ema = gan.sampler
     before = [w.numpy() for w in generator.weights]
     for average, weight in zip(ema.weights, before):
         np.testing.assert_array_equal(average.numpy(), weight)  # starts as a copy of G
@@ -148,6 +148,8 @@ def test_hooks_add_penalties_to_the_reported_loss():
     plain = tiny_gan().train_on_batch(real, return_dict=True)
     penalised = tiny_gan(hooks=[ConstantPenalty()]).train_on_batch(real, return_dict=True)
     assert penalised["d_loss"] == pytest.approx(plain["d_loss"] + 10.0, rel=1e-5)
+    assert penalised["constant_penalty"] == pytest.approx(10.0)  # each hook's term logged under its name
+    assert "constant_penalty" not in plain
 
 
 def test_gan_round_trips_through_get_config():

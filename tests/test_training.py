@@ -133,7 +133,7 @@ def test_checkpoint_restores_every_variable_of_a_dcgan_with_ema(tmp_path):
     trained = training.train(config)
     fresh = training.build_gan(config, training.data.load(config.data, False, 0))
     assert Checkpoints(fresh, os.path.join(config.run_dir, "checkpoints")).restore_latest() == 10
-    for network in ("generator", "discriminator", "ema_generator"):
+    for network in ("generator", "discriminator", "sampler"):  # the sampler: the EMA hook's copy of G
         saved, restored = getattr(trained, network).weights, getattr(fresh, network).weights
         assert any("moving_variance" in w.path for w in saved) or network == "discriminator"
         for a, b in zip(saved, restored):

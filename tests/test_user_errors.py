@@ -63,7 +63,7 @@ CASES = {
     "missing config": (["tfgan.fit", "--config", "{tmp}/nope.yaml"], "config file not found: {tmp}/nope.yaml"),
     "key twice": (["tfgan.fit", "--config", "{twice}"], "key 'steps' appears twice (lines 3 and 4)"),
     "nan learning rate": (FIT + ["train.d_optimizer.learning_rate=.nan"], "train.d_optimizer.learning_rate: expected a finite number, got nan"),
-    "infinite r1": (FIT + ["loss.r1_gamma=.inf"], "loss.r1_gamma: expected a finite number, got inf"),
+    "infinite r1": (FIT + ["loss.r1_gamma=.inf"], "loss.r1_gamma: expected a finite number or one of 'auto', got inf"),
     "name ..": (FIT + ["name=.."], "name: expected a plain directory name"),
     "negative seed": (FIT + ["seed=-1"], "seed: expected an integer in [0, 2**32), got -1"),
     "seed too large": (FIT + ["seed=4294967296"], "seed: expected an integer in [0, 2**32), got 4294967296"),

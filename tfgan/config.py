@@ -9,7 +9,7 @@ is rejected in a fraction of a second.
 import dataclasses
 import math
 import typing
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 import yaml
 
@@ -106,8 +106,9 @@ class LossConfig:
     name: Literal["minimax", "non_saturating", "least_squares", "wasserstein", "hinge"] = "non_saturating"
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     gradient_penalty: float = 0.0  # WGAN-GP weight (10 in the paper); 0: off
-    r1_gamma: float = 0.0  # R1 penalty gamma on real data; 0: off
+    r1_gamma: Union[float, Literal["auto"]] = 0.0  # R1 penalty gamma on real data; 0: off; auto: StyleGAN2-ADA's 0.0002 res^2 / batch
     r1_every: int = 1  # lazy R1: computed every N discriminator updates, scaled by N
+    lazy_correction: bool = True  # a lazily regularized network's lr and Adam betas ** N/(N+1), as StyleGAN2 (tfgan.training.lazy_corrected)
     drift: float = 0.0  # adds drift x D(x)^2 on real data to D's loss (PGGAN: 0.001); 0: off
 
     def validate(self):
@@ -116,7 +117,7 @@ class LossConfig:
         if self.label_smoothing and self.name in ("wasserstein", "hinge"):
             _fail("loss.label_smoothing", f"0 for the {self.name} loss, which has no labels", self.label_smoothing)
         for key in ("gradient_penalty", "r1_gamma", "drift"):
-            if getattr(self, key) < 0:
+            if getattr(self, key) != "auto" and getattr(self, key) < 0:
                 _fail(f"loss.{key}", "a weight >= 0 (0: off)", getattr(self, key))
         _positive(self, "loss", "r1_every")
 
@@ -127,6 +128,7 @@ class OptimizerConfig:
     learning_rate: float = 2e-4
     beta_1: float = 0.5  # adam/adamw; 0.5 as in DCGAN
     beta_2: float = 0.999  # adam/adamw
+    epsilon: float = 1e-7  # adam/adamw/rmsprop: added to the denominator (Keras' default; StyleGAN2: 1e-8)
 
     def validate(self, prefix):
         if self.learning_rate <= 0:
@@ -134,6 +136,8 @@ class OptimizerConfig:
         for key in ("beta_1", "beta_2"):
             if not 0.0 <= getattr(self, key) < 1.0:
                 _fail(f"{prefix}.{key}", "a number in [0, 1)", getattr(self, key))
+        if self.epsilon <= 0:
+            _fail(f"{prefix}.epsilon", "a positive number", self.epsilon)
 
 
 @dataclasses.dataclass
@@ -174,6 +178,7 @@ class TrainConfig:
     lr_schedule: Literal["constant", "linear"] = "constant"  # linear: both rates decay to 0 at train.steps
     reset_optimizers: bool = False  # both optimizers' state (moments, update count) restarts with each phase (PGGAN)
     ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
+    ema_kimg: float = 0.0  # >0: the EMA's half-life in thousands of images (StyleGAN2's 10), instead of ema_decay
     jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
     diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
@@ -201,8 +206,16 @@ class TrainConfig:
             _fail("train.loss_limit", "a number >= 0 (0: stop on NaN or infinity only)", self.loss_limit)
         if not 0.0 <= self.ema_decay < 1.0:
             _fail("train.ema_decay", "a number in [0, 1) (0: no EMA)", self.ema_decay)
+        if self.ema_kimg < 0 or (self.ema_kimg and self.ema_decay):
+            _fail("train.ema_kimg", "a half-life >= 0, and 0 where train.ema_decay is set", self.ema_kimg)
         self.d_optimizer.validate("train.d_optimizer")
         self.g_optimizer.validate("train.g_optimizer")
+
+    def ema(self):
+        """The EMA's decay per step (0: none): ema_decay, or 0.5 ** (batch / half-life) from ema_kimg."""
+        if self.ema_kimg:
+            return 0.5 ** (self.batch_size / (self.ema_kimg * 1000.0))
+        return self.ema_decay
 
 
 @dataclasses.dataclass
@@ -463,10 +476,17 @@ def _coerce(value, hint, key):
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, key + ".")
-    if origin is typing.Union:  # Optional[X]
-        if value is None:
+    if origin is typing.Union:  # Optional[X], or one of several types: the first that takes the value
+        options = [a for a in args if a is not type(None)]
+        if value is None and len(options) < len(args):
             return None
-        return _coerce(value, args[0], key)
+        expected = []
+        for option in options:
+            try:
+                return _coerce(value, option, key)
+            except ConfigError as e:
+                expected.append(str(e).split(": expected ", 1)[1].rsplit(", got ", 1)[0])
+        _fail(key, " or ".join(expected), value)
     if origin is Literal:
         choices = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
         if not any(value == c and type(value) is type(c) for c in choices):  # true is not 1

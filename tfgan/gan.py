@@ -6,7 +6,7 @@
    update D on the discriminator loss, with G fixed.
 2. Take fresh z and update G on the generator loss through the *updated* D,
    with D fixed.
-3. Let the hooks act (EMA of G, schedules, ...), and count the step.
+3. Let the hooks act (EMA of G, ...), and count the step.
 
 Every variant (conditional, DCGAN, WGAN-GP, progressive growing, StyleGAN, ...)
 is this algorithm with other networks, another loss and hooks: a regulariser
@@ -20,16 +20,21 @@ gets the fade-in `alpha`, computed in the graph from the step counter.
 
 Randomness is stateless: z for step `s` is drawn from a seed made of
 (`seed`, `s`), so a resumed run draws exactly the noise the uninterrupted run
-would have, and the step counter is the whole RNG state.
+would have, and the step counter is the whole RNG state. So are a hook's draws
+(`hook_seed`) and a stochastic generator's (`stochastic = True`: StyleGAN's
+noise inputs and style mixing), which `run_generator` hands a `seed`.
 """
 
 import keras
 import tensorflow as tf
 
+from tfgan import hooks as hooks_lib
 from tfgan import latent
 from tfgan import losses as losses_lib
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
+_GENERATOR_STREAM = 0x47454E  # a stochastic generator's own draws
+_HOOK_STREAM = 0x484F4F4B  # plus the hook's index: each hook's draws
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -80,11 +85,13 @@ class GAN(keras.Model):
             shape=(), dtype="int64", initializer=keras.initializers.Constant(-1), trainable=False,
             aggregation="only_first_replica", name="non_finite_step",
         )
-        self.ema_generator = None  # set by a GeneratorEMA hook
         self.phase = None  # the tfgan.schedule.Phase being trained (enter_phase); None: no schedule
+        self._call_site = 0  # which update of the step is being traced: D's i-th, or G's (d_steps)
         self._build_networks()
         for hook in self.hooks:
             hook.attach(self)
+        # Tracked as sub-models, so that `model.save` keeps them (the EMA of G).
+        self.hook_networks = [network for hook in self.hooks for network in hook.networks()]
 
     def _build_networks(self):
         # Creating the weights now lets `compile` build the optimizers up front,
@@ -118,10 +125,15 @@ class GAN(keras.Model):
         self.drift = float(drift)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        self.trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_fake_after")
-        }
+        names = ["d_loss", "g_loss", "d_real", "d_fake", "d_fake_after"]
+        self.penalty_names = {}  # (hook index, network) -> the name its penalty is logged as
+        for network in ("discriminator", "generator"):
+            for i, hook in enumerate(self.hooks):
+                if hooks_lib.adds_penalty(hook, network):
+                    name = hook.name if hook.name not in names else f"{hook.name}_{i}"
+                    self.penalty_names[i, network] = name
+                    names.append(name)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     @property
     def metrics(self):
@@ -152,8 +164,12 @@ class GAN(keras.Model):
         return tf.clip_by_value(progress, 0.0, 1.0)
 
     def run_generator(self, generator, z, labels, training):
-        """`generator(z, labels)`, given the fade-in alpha where it grows."""
-        return generator(z, labels, training=training, **self._phase_arguments(generator))
+        """`generator(z, labels)`, given the fade-in alpha where it grows, and in training
+        a seed for this step and call site where it draws noise of its own."""
+        kwargs = self._phase_arguments(generator)
+        if training and getattr(generator, "stochastic", False):
+            kwargs["seed"] = self.random_seed(_GENERATOR_STREAM)
+        return generator(z, labels, training=training, **kwargs)
 
     def run_discriminator(self, samples, labels, training=True):
         """D's logits on `samples`, given the fade-in alpha where D grows; hooks that call D use this."""
@@ -163,7 +179,7 @@ class GAN(keras.Model):
         """Gives growing generators the current alpha as their own, for callers that pass
         none (an evaluation of `sampler`); `fit` passes it to every call anyway."""
         alpha = float(self.fade_alpha())
-        for network in (self.generator, self.ema_generator):
+        for network in (self.generator, *self.hook_networks):
             if getattr(network, "grows", False):
                 network.alpha = alpha
 
@@ -171,9 +187,24 @@ class GAN(keras.Model):
         return {"alpha": self.fade_alpha()} if getattr(network, "grows", False) else {}
 
     def _networks(self):
-        return [n for n in (self.generator, self.discriminator, self.ema_generator) if n is not None]
+        return [self.generator, self.discriminator, *self.hook_networks]
 
     # --- Sampling ---
+
+    def random_seed(self, stream):
+        """A seed for `tf.random.stateless_*`: `stream` keeps apart the draws of different
+        users, and the step and the call site (D's i-th update or G's) make it fresh for
+        every draw. The same on every replica: draw for the global batch and take this
+        replica's rows (`replica_share`)."""
+        return self._seed(stream, self._call_site)
+
+    def _seed(self, stream, call_site):
+        counter = tf.cast(self.step, tf.int64) * (self.d_steps + 1) + call_site
+        return tf.stack([tf.constant(self.seed + stream, tf.int64), counter])
+
+    def hook_seed(self, hook):
+        """`random_seed` of a stream of `hook`'s own."""
+        return self.random_seed(_HOOK_STREAM + self.hooks.index(hook))
 
     def latent_noise(self, batch_size, phase):
         """z for this replica's share of the global batch at this step and phase.
@@ -181,14 +212,14 @@ class GAN(keras.Model):
         The global batch of z is drawn from (seed, step, phase) and sliced, so the
         same global batch gets the same z whatever the number of replicas.
         """
-        counter = tf.cast(self.step, tf.int64) * (self.d_steps + 1) + phase
-        seed = tf.stack([tf.constant(self.seed, tf.int64), counter])
+        seed = self._seed(0, phase)
         return replica_share(lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed), batch_size)
 
     @property
     def sampler(self):
-        """The generator to sample from: the EMA of G where a hook keeps one, else G."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
+        """The generator to sample from: a hook's (the EMA of G) where one offers it, else G."""
+        offered = [hook.sampler() for hook in self.hooks if hook.sampler() is not None]
+        return offered[-1] if offered else self.generator
 
     def generate(self, num, labels=None, seed=0, training=False):
         """`num` samples of `sampler` from fixed noise: z is `tfgan.latent`'s for `seed`, the z
@@ -227,6 +258,7 @@ class GAN(keras.Model):
         self.non_finite_step.assign(tf.where(first, tf.cast(self.step, tf.int64), self.non_finite_step))
 
     def _train_discriminator(self, real, labels, phase):
+        self._call_site = phase
         batch_size = tf.shape(real)[0]
         fake = self.run_generator(self.generator, self.latent_noise(batch_size, phase), labels, training=True)
         for hook in self.hooks:
@@ -238,8 +270,7 @@ class GAN(keras.Model):
             per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
             if self.drift:
                 per_example += losses_lib.drift_penalty(real_logits, self.drift)
-            for hook in self.hooks:
-                per_example += tf.cast(hook.discriminator_penalty(self, real_in, fake_in, labels), tf.float32)
+            per_example += self._penalties("discriminator", lambda hook: hook.discriminator_penalty(self, real_in, fake_in, labels))
             loss = _average(per_example)
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under float16
         _apply(self.d_optimizer, tape.gradient(scaled, self.discriminator.trainable_variables), self.discriminator.trainable_variables)
@@ -255,19 +286,29 @@ class GAN(keras.Model):
         return real_logits, fake_logits
 
     def _train_generator(self, labels, batch_size):
+        self._call_site = self.d_steps
         z = self.latent_noise(batch_size, phase=self.d_steps)
         with tf.GradientTape() as tape:
             fake = self._augment(self.run_generator(self.generator, z, labels, training=True), stream=2 * self.d_steps)
             fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
             per_example = self.loss_fn.generator_loss(fake_logits)
-            for hook in self.hooks:
-                per_example += tf.cast(hook.generator_penalty(self, fake, labels), tf.float32)
+            per_example += self._penalties("generator", lambda hook: hook.generator_penalty(self, fake, labels))
             loss = _average(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
         _apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables), self.generator.trainable_variables)
         self.trackers["g_loss"].update_state(per_example)
         self.trackers["d_fake_after"].update_state(self.loss_fn.d_output(fake_logits))
         return loss
+
+    def _penalties(self, network, penalty):
+        """The sum of the hooks' `penalty(hook)` terms on `network`'s loss, each logged under its name."""
+        total = 0.0
+        for i, hook in enumerate(self.hooks):
+            if (i, network) in self.penalty_names:
+                term = tf.cast(penalty(hook), tf.float32)
+                self.trackers[self.penalty_names[i, network]].update_state(term)
+                total += term
+        return total
 
     def _augment(self, images, stream):
         """The hooks' augmentations, each given a stateless seed of its own: one per
@@ -287,7 +328,7 @@ class GAN(keras.Model):
             )
 
     # --- Serialization ---
-    # `model.save("gan.keras")` keeps G, D, the EMA of G, the step counter, both
+    # `model.save("gan.keras")` keeps G, D, the hooks' networks (the EMA of G), the step counter, both
     # optimizers' state and this compile config; `keras.models.load_model` gives
     # back a GAN that continues training. (Runs use checkpoints and tfgan.export.)
 

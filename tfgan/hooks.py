@@ -13,21 +13,56 @@ same `tf.function`) and does nothing by default:
 - `discriminator_penalty(gan, real, fake, labels)`: a per-example `[B]` term
   added to D's loss, reduced over the global batch like the loss itself
   (gradient penalty, R1).
-- `generator_penalty(gan, fake, labels)`: the same for G (path-length penalty).
-- `after_generator_step(gan)`: after both updates (EMA of G's weights, fade-in
-  schedules of progressive growing).
+- `generator_penalty(gan, fake, labels)`: the same for G (path length).
+- `after_generator_step(gan)`: after both updates (EMA of G's weights).
 
-`attach(gan)` runs once, when the GAN is built, for hooks that keep state of
-their own (`GeneratorEMA` builds its averaged copy of G there).
+Each penalty is also logged on its own, under the hook's `name` (TensorBoard's
+`r1_penalty`, `path_length_penalty`, ...), beside `d_loss` and `g_loss`.
+
+A hook that needs randomness asks `gan.hook_seed(self)` for a stateless seed,
+keyed by the run's seed, the step and the call site, so that a resumed run, or
+one on N replicas, draws what the uninterrupted one-replica run draws.
+
+A hook that keeps state builds it in `attach(gan)` (once, when the GAN is built)
+and declares it, so that every part of tfgan handles it without knowing the hook:
+
+- `state()`: `{name: [variables]}` kept in checkpoints under `name` (the EMA's
+  weights, path length's running mean) and so restored on resume;
+- `networks()`: the `keras.Model`s it keeps, which grow with the phases of
+  progressive growing like G and D;
+- `sampler()`: a generator to sample, evaluate and export instead of G (the EMA).
+
+A lazy regularizer evaluated only every k-th D (or G) update says so in
+`d_every` (`g_every`); the run then applies StyleGAN2's correction to that
+network's optimizer (`tfgan.training.lazy_corrected`).
 """
+
+import re
 
 import keras
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class Hook:
+    d_every = 1  # D updates between two evaluations of its discriminator_penalty
+    g_every = 1  # G updates between two evaluations of its generator_penalty
+
+    @property
+    def name(self):
+        """What its penalties are logged as: the class name in snake_case (R1Penalty -> r1_penalty)."""
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(self).__name__).lower()
+
     def attach(self, gan):
         pass
+
+    def state(self):
+        return {}
+
+    def networks(self):
+        return []
+
+    def sampler(self):
+        return None
 
     def real_images(self, gan, images):
         return images
@@ -52,33 +87,54 @@ class Hook:
         return cls(**config)
 
 
+def adds_penalty(hook, network):
+    """Whether `hook` adds a penalty to `network`'s ("discriminator" or "generator") loss."""
+    method = f"{network}_penalty"
+    return getattr(type(hook), method) is not getattr(Hook, method)
+
+
 @keras.saving.register_keras_serializable(package="tfgan")
 class GeneratorEMA(Hook):
-    """An exponential moving average of G's weights, `gan.ema_generator`.
+    """An exponential moving average of G's weights: the hook's `sampler()`.
 
     The average of the last iterates draws better samples than the last one
     alone (Karras et al. 2018; Yazici et al. 2019), so where it is kept it is the
     generator that `GAN.generate`, TensorBoard and exports use. After every step,
-    ema = decay * ema + (1 - decay) * G for trainable weights; batch-norm
-    statistics are copied, as in StyleGAN.
+    ema = decay * ema + (1 - decay) * G for trainable weights; the others (batch-norm
+    statistics, StyleGAN's w_avg) are copied, as in StyleGAN.
+
+    Checkpoints keep it under `CHECKPOINT_KEY`, which `tfgan.export` loads instead
+    of G's weights where a checkpoint has it.
     """
+
+    CHECKPOINT_KEY = "ema_generator"
 
     def __init__(self, decay=0.999):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"Received an invalid value for `decay`, expected 0 < decay < 1. Received: decay={decay}")
         self.decay = float(decay)
+        self.average = None
 
     def attach(self, gan):
         generator = gan.generator
-        ema = generator.__class__.from_config({**generator.get_config(), "name": "ema_generator"})
-        ema.build_from_config(None)
-        for target, source in zip(ema.weights, generator.weights):
+        average = generator.__class__.from_config({**generator.get_config(), "name": self.CHECKPOINT_KEY})
+        average.build_from_config(None)
+        for target, source in zip(average.weights, generator.weights):
             target.assign(source)
-        ema.trainable = False
-        gan.ema_generator = ema
+        average.trainable = False
+        self.average, self.generator = average, generator
+
+    def state(self):
+        return {self.CHECKPOINT_KEY: list(self.average.weights)}
+
+    def networks(self):
+        return [self.average]
+
+    def sampler(self):
+        return self.average
 
     def after_generator_step(self, gan):
-        for target, source in zip(gan.ema_generator.weights, gan.generator.weights):
+        for target, source in zip(self.average.weights, self.generator.weights):
             if source.trainable:
                 target.assign(self.decay * target + (1.0 - self.decay) * source)
             else:

@@ -1,9 +1,9 @@
-"""Gradient penalties on the discriminator, as hooks of the one training step.
+"""Gradient penalties, as hooks of the one training step.
 
-Both return a per-example `[B]` term that `GAN.train_step` adds to D's loss
-and averages over the global batch like the loss itself. Both differentiate D
-with respect to its input inside D's own gradient tape (a second-order
-gradient), in float32 whatever the mixed-precision policy.
+Each returns a per-example `[B]` term that `GAN.train_step` adds to D's (or G's)
+loss and averages over the global batch like the loss itself. Each
+differentiates a network inside that network's own gradient tape (a
+second-order gradient), in float32 whatever the mixed-precision policy.
 
 - `GradientPenalty` (WGAN-GP, Gulrajani et al. 2017): weight * (|grad D(x_hat)| - 1)²
   at x_hat = alpha * real + (1 - alpha) * fake, alpha ~ U[0, 1] per sample. The
@@ -12,7 +12,16 @@ gradient), in float32 whatever the mixed-precision policy.
 - `R1Penalty` (Mescheder et al. 2018): gamma / 2 * |grad D(x)|² on real data.
   Lazy (StyleGAN2, Karras et al. 2020): with `every` = k it is computed on every
   k-th D update only, multiplied by k so that its average strength is unchanged.
+- `PathLengthPenalty` (StyleGAN2, Karras et al. 2020, section 3.2): on G, for a
+  generator with mapping and synthesis halves. For ws of fresh z and images
+  y = synthesis(ws), the length a = |J_w^T n| of the Jacobian-vector product with
+  pixel noise n ~ N(0, I) / sqrt(H W), averaged over the num_ws entries as the
+  reference does; penalty weight * (a - m)^2, m the running mean of a (decay
+  0.01), kept in checkpoints. Lazy (every 4th G update, times 4) and on half
+  the batch, as StyleGAN2-ADA.
 """
+
+import math
 
 import keras
 import tensorflow as tf
@@ -67,6 +76,7 @@ class R1Penalty(Hook):
         if gamma <= 0 or int(every) < 1:
             raise ValueError(f"Expected gamma > 0 and every >= 1. Received: gamma={gamma}, every={every}")
         self.gamma, self.every = float(gamma), int(every)
+        self.d_every = self.every
 
     def discriminator_penalty(self, gan, real, fake, labels):
         def penalty():
@@ -80,3 +90,70 @@ class R1Penalty(Hook):
 
     def get_config(self):
         return {"gamma": self.gamma, "every": self.every}
+
+
+def path_lengths(synthesis, ws, noise):
+    """|grad_ws sum(synthesis(ws) * noise)| per sample: sqrt of the mean over ws's
+    num_ws entries of the squared norm over w_dim (StyleGAN2-ADA's pl_lengths)."""
+    with tf.GradientTape() as tape:
+        tape.watch(ws)
+        images = tf.cast(synthesis(ws), tf.float32)
+        total = tf.reduce_sum(images * noise)
+    grads = tape.gradient(total, ws)
+    return tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(tf.cast(grads, tf.float32)), axis=2), axis=1))
+
+
+def _replica_mean(value):
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class PathLengthPenalty(Hook):
+    def __init__(self, weight=2.0, decay=0.01, every=4, batch_shrink=2):
+        if weight <= 0 or not 0.0 < decay <= 1.0 or int(every) < 1 or int(batch_shrink) < 1:
+            raise ValueError(
+                f"Expected weight > 0, 0 < decay <= 1, every >= 1 and batch_shrink >= 1. Received: weight={weight}, "
+                f"decay={decay}, every={every}, batch_shrink={batch_shrink}"
+            )
+        self.weight, self.decay, self.every, self.batch_shrink = float(weight), float(decay), int(every), int(batch_shrink)
+        self.g_every = self.every
+
+    def attach(self, gan):
+        if not hasattr(gan.generator, "synthesis"):
+            raise ValueError(f"The path-length penalty needs a generator with mapping and synthesis halves (StyleGAN2); {gan.generator.name} has none.")
+        # Mean aggregation: every replica assigns the same all-reduced value.
+        self.mean = keras.Variable(0.0, trainable=False, aggregation="mean", name="path_length_mean")
+
+    def state(self):
+        return {"path_length_mean": [self.mean]}
+
+    def generator_penalty(self, gan, fake, labels):
+        generator, batch = gan.generator, tf.shape(fake)[0]
+        # Every batch_shrink-th example: the same examples whatever the number of replicas.
+        size = batch // self.batch_shrink
+        seed = gan.hook_seed(self)
+        draw_seeds = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(3)]
+
+        def lengths():  # (inside a tf.cond: no replica synchronisation here, so w_avg stays put)
+            z = replica_share(lambda n: tf.random.stateless_normal([n, generator.latent_dim], seed=draw_seeds[0]), size)
+            ws = generator.broadcast(generator.mapping(z, None if labels is None else labels[:: self.batch_shrink], training=True, update_w_avg=False))
+            height, width, channels = fake.shape[1:]
+            noise = replica_share(lambda n: tf.random.stateless_normal([n, height, width, channels], seed=draw_seeds[1]), size)
+            noise /= math.sqrt(height * width)
+            return path_lengths(lambda v: generator.synthesis(v, training=True, seed=draw_seeds[2]), ws, noise)
+
+        due = tf.equal(tf.math.floormod(tf.cast(gan.step, tf.int64), self.every), 0)
+        if self.every == 1:
+            measured = lengths()
+        else:
+            measured = tf.cond(due, lengths, lambda: tf.zeros([size], tf.float32))
+        mean = self.mean + self.decay * (_replica_mean(tf.stop_gradient(tf.reduce_mean(measured))) - self.mean)
+        self.mean.assign(tf.where(due, mean, self.mean))
+        penalty = tf.where(due, self.weight * self.every * tf.square(measured - mean), 0.0)
+        return tf.repeat(penalty, self.batch_shrink)  # [B]: its mean over the batch is the mean over the half batch
+
+    def get_config(self):
+        return {"weight": self.weight, "decay": self.decay, "every": self.every, "batch_shrink": self.batch_shrink}

@@ -18,6 +18,7 @@ checkpoints (saving is a collective step) to a scratch directory they delete.
 """
 
 import contextlib
+import dataclasses
 import json
 import logging
 import shutil
@@ -32,7 +33,7 @@ from tfgan import config as config_lib
 from tfgan.config import Config
 from tfgan.errors import Interrupted, Terminated, UserError
 from tfgan.gan import GAN
-from tfgan.hooks import GeneratorEMA
+from tfgan.hooks import GeneratorEMA, adds_penalty
 from tfgan.networks import packing
 from tfgan.networks.base import dtype_policy, seeded_weights
 from tfgan.penalties import GradientPenalty, R1Penalty
@@ -80,9 +81,38 @@ def make_optimizer(optimizer, schedule="constant", updates=None, loss_scaling=Fa
     kwargs = {"learning_rate": rate}
     if optimizer.name in ("adam", "adamw"):
         kwargs.update(beta_1=optimizer.beta_1, beta_2=optimizer.beta_2)
+    if optimizer.name != "sgd":
+        kwargs.update(epsilon=optimizer.epsilon)
     made = OPTIMIZERS[optimizer.name](**kwargs)
     # float16 gradients underflow without a (dynamic) loss scale; bfloat16 has float32's range.
     return keras.optimizers.LossScaleOptimizer(made) if loss_scaling else made
+
+
+def lazy_corrected(optimizer, every):
+    """`optimizer` (an `OptimizerConfig`) for a network regularized every `every`-th update only.
+
+    StyleGAN2's lazy regularization (Karras et al. 2020, appendix B): where a
+    penalty is evaluated every k-th update, the reference trains on it in an extra
+    optimizer step, k + 1 steps per k minibatches, and keeps the optimizer's time
+    scale by raising the learning rate and Adam's betas to c = k / (k + 1):
+    lr * c, beta ** c. Here the penalty joins the main loss of its step instead
+    (no extra step); the correction is kept as StyleGAN2-ADA's defaults assume it
+    (`loss.lazy_correction: false` turns it off).
+    """
+    if every == 1:
+        return optimizer
+    c = every / (every + 1)
+    return dataclasses.replace(optimizer, learning_rate=optimizer.learning_rate * c, beta_1=optimizer.beta_1**c, beta_2=optimizer.beta_2**c)
+
+
+def optimizer_settings(config, hooks):
+    """(D's, G's) `OptimizerConfig`, with the lazy regularizers' correction where they are lazy."""
+    d_settings, g_settings = config.train.d_optimizer, config.train.g_optimizer
+    if not config.loss.lazy_correction:
+        return d_settings, g_settings
+    d_every = max([hook.d_every for hook in hooks if adds_penalty(hook, "discriminator")], default=1)
+    g_every = max([hook.g_every for hook in hooks if adds_penalty(hook, "generator")], default=1)
+    return lazy_corrected(d_settings, d_every), lazy_corrected(g_settings, g_every)
 
 
 def use_xla(config: Config, replicas):
@@ -109,15 +139,16 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     train, architecture = config.train, architectures.get(config.model.network)
     with strategy.scope(), dtype_policy(train.mixed_precision), seeded_weights(config.seed):
         generator, discriminator = build_networks(config, examples)
-        hooks = architecture.hooks(config) + _hooks(config)
+        hooks = architecture.hooks(config) + _hooks(config, examples)
         gan = GAN(
             generator, discriminator, d_steps=train.d_steps, seed=config.seed, hooks=hooks,
             loss_limit=train.loss_limit or None, name="gan",
         )
         scaling = train.mixed_precision == "mixed_float16"
+        d_settings, g_settings = optimizer_settings(config, hooks)
         gan.compile(
-            d_optimizer=make_optimizer(train.d_optimizer, train.lr_schedule, train.steps * train.d_steps, scaling),
-            g_optimizer=make_optimizer(train.g_optimizer, train.lr_schedule, train.steps, scaling),
+            d_optimizer=make_optimizer(d_settings, train.lr_schedule, train.steps * train.d_steps, scaling),
+            g_optimizer=make_optimizer(g_settings, train.lr_schedule, train.steps, scaling),
             loss=config.loss.name,
             label_smoothing=config.loss.label_smoothing,
             drift=config.loss.drift,
@@ -127,16 +158,23 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     return gan
 
 
-def _hooks(config):
+def r1_gamma(config, examples):
+    """`loss.r1_gamma`, with `auto` resolved by StyleGAN2-ADA's rule 0.0002 res^2 / batch."""
+    if config.loss.r1_gamma != "auto":
+        return config.loss.r1_gamma
+    return 0.0002 * examples.sample_shape[0] ** 2 / config.train.batch_size
+
+
+def _hooks(config, examples):
     loss, hooks = config.loss, []
     if config.train.diff_augment:
         hooks.append(DiffAugment(config.train.diff_augment))
     if loss.gradient_penalty:
         hooks.append(GradientPenalty(loss.gradient_penalty))
     if loss.r1_gamma:
-        hooks.append(R1Penalty(loss.r1_gamma, loss.r1_every))
-    if config.train.ema_decay:
-        hooks.append(GeneratorEMA(config.train.ema_decay))
+        hooks.append(R1Penalty(r1_gamma(config, examples), loss.r1_every))
+    if config.train.ema():
+        hooks.append(GeneratorEMA(config.train.ema()))
     return hooks
 
 
@@ -323,9 +361,9 @@ def enter_phase(gan, config, phase, fresh):
     # sets both, so that a rate one phase set does not outlive it; otherwise the
     # optimizers keep the rate, or the schedule, they were made with.
     phase_rates = any(p.learning_rate is not None for p in phases)
-    for optimizer, settings in ((gan.d_optimizer, config.train.d_optimizer), (gan.g_optimizer, config.train.g_optimizer)):
-        if phase_rates:
-            optimizer.learning_rate = phase.learning_rate or settings.learning_rate
+    for optimizer, settings, corrected in zip((gan.d_optimizer, gan.g_optimizer), (config.train.d_optimizer, config.train.g_optimizer), optimizer_settings(config, gan.hooks)):
+        if phase_rates:  # a phase's rate gets the lazy regularizers' correction too
+            optimizer.learning_rate = (phase.learning_rate or settings.learning_rate) * corrected.learning_rate / settings.learning_rate
         if fresh and phase.index and config.train.reset_optimizers:
             reset_state(optimizer)
 

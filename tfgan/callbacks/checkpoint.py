@@ -1,5 +1,5 @@
-"""Checkpoints: G, D, both optimizers, the step counter and the EMA of G where
-the run keeps one, via `tf.train.Checkpoint`.
+"""Checkpoints: G, D, both optimizers, the step counter and the hooks' state
+(`Hook.state()`: the EMA of G, path length's running mean), via `tf.train.Checkpoint`.
 
 The step is also the whole RNG state (z and the data order are drawn from
 (seed, step)), so restoring it makes a resumed run continue bit for bit.
@@ -36,8 +36,12 @@ class Checkpoints:
 
     def __init__(self, gan, directory, keep=3):
         self.gan = gan
-        networks = {"generator": gan.generator, "discriminator": gan.discriminator, "ema_generator": gan.ema_generator}
-        weights = {name: network_weights(model) for name, model in networks.items() if model is not None}
+        weights = {"generator": network_weights(gan.generator), "discriminator": network_weights(gan.discriminator)}
+        for hook in gan.hooks:
+            for name, variables in hook.state().items():
+                if name in weights or name in ("d_optimizer", "g_optimizer", "step"):
+                    raise ValueError(f"Two parts of the GAN keep checkpoint state under {name!r}; hook {hook.name} must name its state apart.")
+                weights[name] = list(variables)
         self.variables = [v for group in weights.values() for v in group]
         self.variables += list(gan.d_optimizer.variables) + list(gan.g_optimizer.variables)
         self.checkpoint = tf.train.Checkpoint(

@@ -2,8 +2,8 @@
 
 The architecture comes from `<run_dir>/generator.json` (written by `fit`), the
 weights from the latest checkpoint. Where the run kept an exponential moving
-average of G (`ema_generator` in the checkpoint), those weights are the ones
-a user wants, and are loaded instead. A generator that grows (progressive
+average of G (`GeneratorEMA.CHECKPOINT_KEY` in the checkpoint), those weights are
+the ones a user wants, and are loaded instead. A generator that grows (progressive
 growing) is set to the resolution and fade-in alpha of the checkpoint's step in
 the run's phase schedule: a run stopped mid-way exports what it trained so far.
 """
@@ -18,6 +18,7 @@ from tfgan import networks  # noqa: F401  (registers the network classes generat
 from tfgan import rundir
 from tfgan.callbacks.checkpoint import network_weights
 from tfgan.errors import UserError
+from tfgan.hooks import GeneratorEMA
 from tfgan.networks.base import dtype_policy
 
 
@@ -44,7 +45,7 @@ def load_generator(run_dir, checkpoint=None):
     step = tf.Variable(0, dtype=tf.int64)
     try:
         stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
-        weights = "ema_generator" if "ema_generator" in stored else "generator"
+        weights = GeneratorEMA.CHECKPOINT_KEY if GeneratorEMA.CHECKPOINT_KEY in stored else "generator"
         status = tf.train.Checkpoint(step=step, **{weights: network_weights(generator)}).restore(path).expect_partial()
         status.assert_existing_objects_matched()
     except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
