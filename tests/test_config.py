@@ -88,7 +88,10 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         # `x <= 0` is false for NaN: every float key is checked for finiteness first.
         ("train: {d_optimizer: {learning_rate: .nan}}\n", "train.d_optimizer.learning_rate: expected a finite number, got nan"),
         ("train: {g_optimizer: {learning_rate: nan}}\n", "train.g_optimizer.learning_rate: expected a finite number, got nan"),
-        ("loss: {r1_gamma: .inf}\n", "loss.r1_gamma: expected a finite number, got inf"),
+        ("loss: {r1_gamma: .inf}\n", "loss.r1_gamma: expected a finite number or one of 'auto', got inf"),
+        ("loss: {r1_gamma: often}\n", "loss.r1_gamma: expected a number or one of 'auto', got 'often'"),
+        ("train: {ema_decay: 0.9, ema_kimg: 10}\n", "train.ema_kimg: expected a half-life >= 0, and 0 where train.ema_decay is set"),
+        ("model: {network: stylegan2, stylegan2: {style_mixing: 1.5}}\n", "model.stylegan2.style_mixing: expected a probability in \\[0, 1\\]"),
         ("loss: {gradient_penalty: -.inf}\n", "loss.gradient_penalty: expected a finite number, got -inf"),
         ("train: {ema_decay: .nan}\n", "train.ema_decay: expected a finite number, got nan"),
         ("name: ..\n", r"name: expected a plain directory name \(not empty, no '/', not . or ..\), got '..'"),

@@ -140,7 +140,11 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
 
     np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
     # What else an architecture needs: pggan grows through phases, to a power-of-two size (4 + 2 x 2 = 8).
-    needs = {"pggan": ({"resolution": 4, "pad": 2}, {"batch_size": 4, "phases": [{"resolution": 4, "stable_images": 8}, {"resolution": 8, "fade_images": 8}]}, (8, 8, 1))}
+    # stylegan2 too needs a power-of-two size.
+    needs = {
+        "pggan": ({"resolution": 4, "pad": 2}, {"batch_size": 4, "phases": [{"resolution": 4, "stable_images": 8}, {"resolution": 8, "fade_images": 8}]}, (8, 8, 1)),
+        "stylegan2": ({"resolution": 4, "pad": 2}, {"batch_size": 4}, (8, 8, 1)),
+    }
     for name, architecture in architectures.ARCHITECTURES.items():
         options = dataclasses.asdict(architecture.options())  # the section, written out
         data_keys, train_keys, shape = needs.get(name, ({}, {}, (28, 28, 1)))

@@ -12,6 +12,7 @@ config is checked before TensorFlow starts.
 
 import dataclasses
 import importlib
+import math
 from typing import Literal
 
 
@@ -75,6 +76,42 @@ class PGGANOptions:
         return self.mbstd_group or 1
 
 
+@dataclasses.dataclass
+class StyleGAN2Options:
+    w_dim: int = 512  # size of w (and of each entry of ws)
+    mapping_layers: int = 8  # the mapping MLP's depth (the paper's 8; StyleGAN2-ADA uses 2 for small data)
+    channel_base: int = 16384  # feature maps at resolution r: min(channel_base / r, channel_max)
+    channel_max: int = 512
+    style_mixing: float = 0.9  # probability that a training batch mixes the styles of two z
+    pl_weight: float = 2.0  # path-length penalty weight (0: off)
+    pl_every: int = 4  # lazy: computed every N G updates, scaled by N
+    pl_decay: float = 0.01  # of the path lengths' running mean
+    pl_batch_shrink: int = 2  # the penalty is computed on 1/N of the batch
+    mbstd_group: int = 4  # D's minibatch standard deviation over groups of this many (1: off)
+
+    def validate(self, config, fail):
+        for key in ("w_dim", "mapping_layers", "channel_base", "channel_max", "pl_every", "pl_batch_shrink", "mbstd_group"):
+            if getattr(self, key) <= 0:
+                fail(f"model.stylegan2.{key}", "a positive integer", getattr(self, key))
+        if not 0.0 <= self.style_mixing <= 1.0:
+            fail("model.stylegan2.style_mixing", "a probability in [0, 1]", self.style_mixing)
+        if self.pl_weight < 0:
+            fail("model.stylegan2.pl_weight", "a weight >= 0 (0: off)", self.pl_weight)
+        if not 0.0 < self.pl_decay <= 1.0:
+            fail("model.stylegan2.pl_decay", "a number in (0, 1]", self.pl_decay)
+        if config.train.phases:
+            fail("train.phases", "[] for model.network stylegan2 (it trains at one resolution)", "a phase list")
+        for key in ("spectral_norm",):
+            if getattr(config.model, key):
+                fail(f"model.{key}", "false for model.network stylegan2", True)
+        if config.model.pack != 1:
+            fail("model.pack", "1 for model.network stylegan2 (D has its own minibatch statistics)", config.model.pack)
+
+    def batch_multiple(self):
+        """Each replica's share is split into minibatch-stddev groups and path-length subsamples."""
+        return math.lcm(self.mbstd_group, self.pl_batch_shrink if self.pl_weight else 1)
+
+
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     options: type  # the dataclass of its `model.<network>:` section
@@ -101,6 +138,10 @@ ARCHITECTURES = {
     "pggan": Architecture(
         PGGANOptions, "tfgan.networks.pggan:build", images_only=True, xla_on_cpu=False,
         hook_builder="tfgan.networks.pggan:hooks",
+    ),
+    "stylegan2": Architecture(
+        StyleGAN2Options, "tfgan.networks.stylegan2:build", images_only=True, xla_on_cpu=False,
+        hook_builder="tfgan.networks.stylegan2:hooks",
     ),
 }
 NAMES = tuple(ARCHITECTURES)

@@ -10,8 +10,9 @@ from tfgan.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from tfgan.networks.packing import PackedDiscriminator
 from tfgan.networks.pggan import PGGANDiscriminator, PGGANGenerator
+from tfgan.networks.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 
 __all__ = [
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator",
-    "PGGANDiscriminator", "PGGANGenerator",
+    "PGGANDiscriminator", "PGGANGenerator", "StyleGAN2Discriminator", "StyleGAN2Generator",
 ]

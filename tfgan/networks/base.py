@@ -15,7 +15,10 @@ import contextlib
 import random
 
 import keras
+import tensorflow as tf
 from keras import ops
+
+from tfgan.gan import replica_share
 
 
 @contextlib.contextmanager
@@ -70,3 +73,87 @@ class Generator(keras.Model):
 class Discriminator(keras.Model):
     def build_from_config(self, config):
         self(ops.zeros((1, *self.sample_shape)), _labels(self.num_classes), training=False)
+
+
+def truncate(ws, w_avg, psi, cutoff=None):
+    """The truncation trick: ws [B, num_ws, w_dim] pulled toward w_avg, w_avg + psi (w - w_avg),
+    in the first `cutoff` entries (None: all). psi 1 changes nothing; psi 0 gives w_avg."""
+    psi = ops.cast(psi, ws.dtype)
+    truncated = w_avg + psi * (ws - w_avg)
+    if cutoff is None:
+        return truncated
+    layers = ops.reshape(ops.arange(ws.shape[1]) < cutoff, (1, -1, 1))
+    return ops.where(layers, truncated, ws)
+
+
+def style_mix(ws, other, cutoff):
+    """ws [B, num_ws, w_dim] whose entries from `cutoff` on are `other`'s: the first `cutoff`
+    layers (coarse: pose, shape) keep `ws`'s styles, the rest (fine: texture, stroke) take `other`'s."""
+    layers = ops.reshape(ops.arange(ws.shape[1]) < cutoff, (1, -1, 1))
+    return ops.where(layers, ws, other)
+
+
+class MappingSynthesisGenerator(Generator):
+    """A generator in two halves (StyleGAN's): `mapping(z, labels) -> w` [B, w_dim], and
+    `synthesis(ws) -> images`, where ws [B, num_ws, w_dim] gives each layer its own w (W+).
+
+    `G(z, labels)` is synthesis of the same w at every layer, as for any generator;
+    the halves are what truncation, style mixing, GAN inversion and point editing
+    work on. Subclasses set `mapping_network` (a layer with `w_avg`, the running mean
+    of w) and `synthesis_network` (a layer with `num_ws`), and `style_mixing`.
+
+    In training, given a `seed` (`tfgan.GAN` hands one to every `stochastic`
+    generator), it draws its noise statelessly from it: style mixing (with
+    probability `style_mixing`, the layers from a random crossover on take the w of
+    a second z) and the per-layer noise inputs. Without a seed its noise is fixed
+    (`noise="const"`), so that sampling and exports are deterministic.
+    """
+
+    stochastic = True
+    style_mixing = 0.0
+
+    @property
+    def num_ws(self):
+        return self.synthesis_network.num_ws
+
+    @property
+    def w_dim(self):
+        return self.mapping_network.w_dim
+
+    @property
+    def w_avg(self):
+        return self.mapping_network.w_avg
+
+    def mapping(self, z, labels=None, training=None, update_w_avg=True):
+        return self.mapping_network(z, labels, training=training, update_w_avg=update_w_avg)
+
+    def broadcast(self, w):
+        """w [B, w_dim] -> ws [B, num_ws, w_dim]."""
+        return ops.repeat(ops.expand_dims(w, 1), self.num_ws, axis=1)
+
+    def synthesis(self, ws, training=None, seed=None, noise="auto", features=False):
+        """images [B, H, W, C] from ws; with `features`, (images, [each block's feature map]).
+        `noise`: random (needs `seed`), const, none, or auto (random given a seed, else const)."""
+        return self.synthesis_network(ws, training=training, seed=seed, noise=noise, features=features)
+
+    def call(self, z, labels=None, training=None, seed=None, psi=1.0, cutoff=None, noise="auto"):
+        ws = self.broadcast(self.mapping(z, labels, training=training))
+        if training and seed is not None and self.style_mixing:
+            ws = self._mix_at_random(ws, z, labels, seed)
+        if not (isinstance(psi, (int, float)) and psi == 1.0):
+            ws = truncate(ws, self.w_avg, psi, cutoff)
+        return self.synthesis(ws, training=training, seed=None if seed is None else _fold(seed, 1), noise=noise)
+
+    def _mix_at_random(self, ws, z, labels, seed):
+        """StyleGAN's mixing regularization: with probability `style_mixing` the layers from a
+        crossover drawn in [1, num_ws) on take the w of a second z (the same one for the batch)."""
+        draws = [_fold(seed, 2 + i) for i in range(3)]
+        other_z = replica_share(lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=draws[0], dtype=z.dtype), tf.shape(z)[0])
+        other = self.broadcast(self.mapping(other_z, labels, training=True, update_w_avg=False))
+        crossover = tf.random.stateless_uniform([], seed=draws[1], minval=1, maxval=self.num_ws, dtype=tf.int32)
+        mixes = tf.random.stateless_uniform([], seed=draws[2]) < self.style_mixing
+        return style_mix(ws, other, tf.where(mixes, crossover, self.num_ws))
+
+
+def _fold(seed, data):
+    return tf.random.experimental.stateless_fold_in(seed, data)
