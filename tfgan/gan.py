@@ -218,7 +218,7 @@ class GAN(keras.Model):
     @property
     def sampler(self):
         """The generator to sample from: a hook's (the EMA of G) where one offers it, else G."""
-        offered = [hook.sampler() for hook in self.hooks if hook.sampler() is not None]
+        offered = [sampler for sampler in (hook.sampler() for hook in self.hooks) if sampler is not None]
         return offered[-1] if offered else self.generator
 
     def generate(self, num, labels=None, seed=0, training=False):

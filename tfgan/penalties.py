@@ -70,6 +70,15 @@ class GradientPenalty(Hook):
         return {"weight": self.weight, "epsilon": self.epsilon}
 
 
+def lazily(counter, every, compute, size):
+    """(compute() where `counter` is a multiple of `every`, else [size] zeros; whether it was):
+    a lazy regularizer's term, traced once and skipped at run time in between."""
+    if every == 1:
+        return compute(), True
+    due = tf.equal(tf.math.floormod(tf.cast(counter, tf.int64), every), 0)
+    return tf.cond(due, compute, lambda: tf.zeros([size], tf.float32)), due
+
+
 @keras.saving.register_keras_serializable(package="tfgan")
 class R1Penalty(Hook):
     def __init__(self, gamma=10.0, every=1):
@@ -83,10 +92,7 @@ class R1Penalty(Hook):
             grads = input_gradients(gan, real, labels)
             return 0.5 * self.gamma * self.every * tf.reduce_sum(tf.square(grads), axis=1)
 
-        if self.every == 1:
-            return penalty()
-        due = tf.equal(tf.math.floormod(tf.cast(gan.d_optimizer.iterations, tf.int64), self.every), 0)
-        return tf.cond(due, penalty, lambda: tf.zeros([tf.shape(real)[0]], tf.float32))
+        return lazily(gan.d_optimizer.iterations, self.every, penalty, tf.shape(real)[0])[0]
 
     def get_config(self):
         return {"gamma": self.gamma, "every": self.every}
@@ -145,11 +151,7 @@ class PathLengthPenalty(Hook):
             noise /= math.sqrt(height * width)
             return path_lengths(lambda v: generator.synthesis(v, training=True, seed=draw_seeds[2]), ws, noise)
 
-        due = tf.equal(tf.math.floormod(tf.cast(gan.step, tf.int64), self.every), 0)
-        if self.every == 1:
-            measured = lengths()
-        else:
-            measured = tf.cond(due, lengths, lambda: tf.zeros([size], tf.float32))
+        measured, due = lazily(gan.step, self.every, lengths, size)
         mean = self.mean + self.decay * (_replica_mean(tf.stop_gradient(tf.reduce_mean(measured))) - self.mean)
         self.mean.assign(tf.where(due, mean, self.mean))
         penalty = tf.where(due, self.weight * self.every * tf.square(measured - mean), 0.0)

@@ -80,10 +80,7 @@ def truncate(ws, w_avg, psi, cutoff=None):
     in the first `cutoff` entries (None: all). psi 1 changes nothing; psi 0 gives w_avg."""
     psi = ops.cast(psi, ws.dtype)
     truncated = w_avg + psi * (ws - w_avg)
-    if cutoff is None:
-        return truncated
-    layers = ops.reshape(ops.arange(ws.shape[1]) < cutoff, (1, -1, 1))
-    return ops.where(layers, truncated, ws)
+    return truncated if cutoff is None else style_mix(truncated, ws, cutoff)
 
 
 def style_mix(ws, other, cutoff):
