@@ -27,7 +27,8 @@ def _upsample_axis(x, axis):
     pad = [[0, 0]] * 4
     pad[axis] = [1, 1]
     padded = tf.pad(x, pad)
-    before, here, after = (tf.gather(padded, tf.range(size) + shift, axis=axis) for shift in (0, 1, 2))
+    index = lambda part: padded[(slice(None),) * axis + (part,)]  # noqa: E731  (a slice along `axis`)
+    before, here, after = index(slice(None, -2)), index(slice(1, -1)), index(slice(2, None))
     even, odd = 0.25 * before + 0.75 * here, 0.75 * here + 0.25 * after
     pairs = tf.stack([even, odd], axis=axis + 1)  # [.., size, 2, ..]
     shape = tf.unstack(tf.shape(x))
