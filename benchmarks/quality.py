@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan] [--seeds 10]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan,stylegan2] [--seeds 10]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -18,6 +18,14 @@
   centre-cropped to 28x28) at the end of every fade-in and stabilisation, and
   dcgan_mnist scored at its last checkpoint within the same wall time; writes
   the growth picture (one sample row per resolution) to benchmarks/results/.
+- stylegan2: stylegan2_mnist (32x32, its samples centre-cropped to the
+  classifier's 28x28) and dcgan_mnist, trained one after the other in this
+  process and scored the same way, with their ms per step; then stylegan2_mnist
+  at truncation psi 1.0, 0.7 and 0.5 (Fréchet distance, precision, recall), its
+  perceptual path length (in W, endpoints, epsilon 1e-4, the classifier's
+  features), its run exported and drawn by `tfgan.generate --style-mix` (the
+  figure goes to benchmarks/results/), and the conditional stylegan2_mnist
+  (model.conditional=true) for its requested-class accuracy.
 
 Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
@@ -187,6 +195,55 @@ def pggan(setup, extra):
     return "\n".join(table) + f"\n\npggan_mnist: {config.train.steps:,} steps in {seconds:.0f} s; growth picture: benchmarks/results/pggan_mnist_growth.png"
 
 
+def stylegan2(setup, extra):
+    from tfgan import export, generate, metrics
+    from tfgan.evaluate import report
+
+    runs = os.path.join(HERE, "results")
+    rows, timing, truncation = [], {}, []
+    for label, name, more in (("stylegan2_mnist", "stylegan2_mnist", []), ("dcgan_mnist", "dcgan_mnist", []),
+                              ("stylegan2_mnist, conditional", "stylegan2_mnist", ["model.conditional=true"])):
+        tag = label.replace(", conditional", "_cond")
+        gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(runs, f'{tag}_t10k')}", "log.verbose=0",
+                                            *more, *extra])
+        timing[label] = 1000 * seconds / config.train.steps
+        pad = PAD if name == "stylegan2_mnist" else 0
+        samples, requested = report.draw(gan.sampler, MNIST_SAMPLES, seed=11)
+        fake, probabilities = setup["extractor"].extract(_crop(samples, pad))
+        rows.append(_feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
+                                 requested if gan.num_classes else None, setup["accuracy"]))
+        print(rows[-1], flush=True)
+        _write_grid(gan, os.path.join(runs, f"{tag}_samples.png"))
+        if label != "stylegan2_mnist":
+            continue
+        from tfgan import latent
+
+        z = latent.normal_tf(MNIST_SAMPLES, gan.latent_dim, 11)
+        for psi in (1.0, 0.7, 0.5):
+            images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, MNIST_SAMPLES, 500)])
+            fake, _ = setup["extractor"].extract(_crop(images, pad))
+            fd = metrics.frechet_distance(metrics.GaussianStats.of(setup["reference"]), metrics.GaussianStats.of(fake))
+            precision, recall = metrics.precision_recall(setup["reference"], fake)
+            truncation.append(f"| {psi} | {fd:.2f} | {precision:.3f} | {recall:.3f} |")
+            print(truncation[-1], flush=True)
+        start, end = report.path_pairs(gan.sampler, MNIST_SAMPLES, seed=13)
+        ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(_crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
+        path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
+        figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
+        assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
+                              "--out", figure]) == 0
+    speed = (f"ms per step: {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
+             f"per image, stylegan2_mnist / dcgan_mnist = {timing['stylegan2_mnist'] / 32 / (timing['dcgan_mnist'] / 64):.1f}")
+    table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
+             "|---|---|---|---|---|---|", setup["floor"], *rows]
+    truncation = ["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation]
+    return "\n".join(table) + "\n\n" + "\n".join(truncation) + f"\n\nPPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}\n{speed}"
+
+
+def _crop(samples, pad):
+    return np.clip(samples, -1.0, 1.0)[:, pad : samples.shape[1] - pad, pad : samples.shape[2] - pad]
+
+
 def _elapsed(run_dir, step, start):
     return os.path.getmtime(os.path.join(run_dir, "checkpoints", f"ckpt-{step}.index")) - start
 
@@ -252,7 +309,7 @@ def _eval_curve(run_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist,pggan")
+    parser.add_argument("--only", default="ring,grid,mnist,pggan,stylegan2")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
@@ -263,11 +320,11 @@ def main():
         if name in ("ring", "grid"):
             table.append(mixture(name, range(args.seeds), args.overrides))
             mixtures_run = True
-        elif name in ("mnist", "pggan"):
+        elif name in ("mnist", "pggan", "stylegan2"):
             setup = setup or mnist_setup(args.mnist_dir)
-            tables.append((mnist if name == "mnist" else pggan)(setup, args.overrides))
+            tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist or pggan")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, pggan or stylegan2")
     if mixtures_run:
         print("\n".join(table) + "\n")
     for mnist_table in tables:

@@ -76,7 +76,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("train: {d_optimizer: {beta_1: 1.0}}\n", r"train.d_optimizer.beta_1: expected a number in \[0, 1\)"),
         ("train: {steps: 120, steps_per_execution: 50}\n", r"train.steps: expected a multiple of train.steps_per_execution \(50\), got 120"),
         ("eval: {every: 150}\n", r"eval.every: expected a multiple of log.every \(100\), got 150"),
-        ("eval: {every: 100, metrics: [modes, fid]}\n", r"eval.metrics\[1\]: expected one of frechet_distance, kid, precision_recall, classifier_score, class_accuracy, modes, got 'fid'"),
+        ("eval: {every: 100, metrics: [modes, fid]}\n", r"eval.metrics\[1\]: expected one of frechet_distance, kid, precision_recall, classifier_score, class_accuracy, ppl, modes, got 'fid'"),
         ("eval: {features: resnet}\n", "eval.features: expected classifier:PATH or inception, got 'resnet'"),
         ("data: {source: npz, path: x.npz}\neval: {every: 100}\n", "eval.features: expected classifier:PATH or inception for image metrics, got None"),
         ("loss: {gradient_penalty: -1}\n", r"loss.gradient_penalty: expected a weight >= 0 \(0: off\), got -1"),

@@ -107,7 +107,7 @@ def test_mismatched_shapes_and_unknown_metrics_are_one_line_errors(runs, mnist, 
     assert process.returncode == 2 and "Traceback" not in process.stderr
     assert process.stderr.strip().splitlines()[-1] == (
         "tfgan.evaluate: error: unknown metric 'fid'; expected one of: frechet_distance, kid, "
-        "precision_recall, classifier_score, class_accuracy, modes"
+        "precision_recall, classifier_score, class_accuracy, ppl, modes"
     )
 
 
@@ -169,6 +169,6 @@ def test_help_is_instant_and_lists_the_metrics():
     result = subprocess.run([sys.executable, "-c", script, "run", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     help_text = " ".join(result.stdout.split())
-    assert "of: frechet_distance, kid, precision_recall, classifier_score, class_accuracy, modes" in help_text
+    assert "of: frechet_distance, kid, precision_recall, classifier_score, class_accuracy, ppl, modes" in help_text
     trained = subprocess.run([sys.executable, "-c", script, "train-classifier", "--help"], capture_output=True, text=True, timeout=60)
     assert "--epochs EPOCHS passes over the training 90% of the data (default 5)" in " ".join(trained.stdout.split())

@@ -7,7 +7,7 @@ import pytest
 
 from tfgan.metrics import (
     GaussianStats, class_accuracy, frechet_distance, inception_score, kernel_inception_distance,
-    mmd2_unbiased, mode_report, precision_recall,
+    mmd2_unbiased, mode_report, perceptual_path_length, precision_recall,
 )
 
 
@@ -115,3 +115,25 @@ def test_mode_report_on_a_hand_built_sample_of_the_ring_protocol():
     assert report.high_quality == pytest.approx(3 / 5)
     # High-quality histogram (2, 1, 0, 0)/3 against uniform over 4 modes.
     assert report.reverse_kl == pytest.approx(2 / 3 * math.log(2 / 3 * 4) + 1 / 3 * math.log(1 / 3 * 4))
+
+
+def test_ppl_is_the_mean_squared_step_over_epsilon_squared_without_the_outer_percentiles():
+    # 1,000 pairs whose squared feature distances are 1e-8 * (1, 2, ..., 1000): over epsilon^2 = 1e-8
+    # they are 1 ... 1000. The 1st percentile (lower) is 10 and the 99th (higher) 991, so the PPL
+    # is the mean of 10 ... 991.
+    epsilon = 1e-4
+    start = np.zeros((1000, 3))
+    end = np.zeros((1000, 3))
+    end[:, 1] = epsilon * np.sqrt(np.arange(1, 1001))
+    assert perceptual_path_length(start, end, epsilon, normalize=False) == pytest.approx(500.5, rel=1e-9)
+
+
+def test_ppl_normalizes_features_so_that_their_scale_does_not_count():
+    # Unit vectors at an angle theta apart are 2 - 2 cos(theta) apart, squared, at any length.
+    theta, epsilon = 1e-3, 1e-4
+    angles = np.zeros(50)
+    start = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    end = np.stack([np.cos(angles + theta), np.sin(angles + theta)], axis=1)
+    expected = (2 - 2 * np.cos(theta)) / epsilon**2
+    assert perceptual_path_length(7 * start, 0.5 * end, epsilon) == pytest.approx(expected, rel=1e-6)
+    assert perceptual_path_length(7 * start, 0.5 * end, epsilon, normalize=False) > 100 * expected

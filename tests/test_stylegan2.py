@@ -13,6 +13,7 @@ from helpers import make_config, read_events, scalar
 from test_distribute import ONE, TWO, assert_same_run
 from tfgan import training
 from tfgan.networks import base, resample, style_layers, stylegan2
+from tfgan.metrics import perceptual_path_length
 from tfgan.penalties import path_lengths
 
 TINY = dict(latent_dim=8, w_dim=8, mapping_layers=2, channel_base=128, channel_max=16)
@@ -235,3 +236,43 @@ def test_two_replicas_train_the_stylegan2_weights_of_one(tmp_path):
     gan = training.train(two)
     assert gan.distribute_strategy.num_replicas_in_sync == 2
     assert_same_run(one, two, tolerance=1e-4)
+
+
+# --- Perceptual path length ---
+
+
+def test_ppl_pairs_start_at_g_of_z_and_step_epsilon_toward_the_second_w():
+    from tfgan import latent
+    from tfgan.evaluate import report
+
+    generator = tiny_generator(num_classes=3)
+    num = 5
+    z = latent.normal_tf(2 * num, generator.latent_dim, 4)
+    labels = np.arange(num) % 3
+    start, end = report.path_pairs(generator, num, seed=4, epsilon=1.0, batch_size=2)  # a step of 1 ends at w'
+    np.testing.assert_allclose(start, generator(z[:num], labels, training=False), atol=1e-5)
+    np.testing.assert_allclose(end, generator(z[num:], labels, training=False), atol=1e-5)
+    start, end = report.path_pairs(generator, num, seed=4)  # epsilon 1e-4: a step, not a jump
+    gap = np.abs(end - start).max(axis=(1, 2, 3))
+    assert (gap > 0).all() and (gap < 1e-2).all()
+
+
+def test_ppl_through_evaluate_and_its_refusal_for_a_generator_without_halves(tmp_path):
+    import keras
+
+    from tfgan import data
+    from tfgan.errors import UserError
+    from tfgan.evaluate import features, report
+    from tfgan.networks.dcgan import DCGANGenerator
+
+    generator = tiny_generator()
+    inputs = keras.Input((16, 16, 3))
+    flat = keras.layers.Flatten(name="features")(inputs)
+    extractor = features.Extractor(keras.Model(inputs, [flat, keras.layers.Dense(2)(flat)]), "pixels", (16, 16, 3))
+    examples = data.Examples(np.zeros((4, 16, 16, 3), np.uint8), None, 0)
+    results = report.evaluate(generator, examples, ["ppl"], extractor, num_samples=20, cache_dir=None)
+    start, end = report.path_pairs(generator, 20)
+    flatten = lambda x: x.reshape(len(x), -1)  # noqa: E731
+    assert results == {"ppl": pytest.approx(perceptual_path_length(flatten(start), flatten(end)), rel=1e-6)}
+    with pytest.raises(UserError, match=r"metric 'ppl' needs a generator with mapping and synthesis halves"):
+        report.check_metrics(["ppl"], examples, generator=DCGANGenerator((16, 16, 3), latent_dim=4, filters=4))

@@ -1,4 +1,5 @@
-"""python -m tfgan.generate --model PATH --out grid.png|samples.npz [--num 64] [--seed 0] [--label K]
+"""python -m tfgan.generate --model PATH --out grid.png|samples.npz [--num 64] [--seed 0] [--label K] [--psi 0.7]
+   python -m tfgan.generate --model PATH --style-mix ROW_SEEDS COL_SEEDS [--layers 0-3] [--psi 1] --out mix.png
 
 Runs an exported generator: a SavedModel directory (with TensorFlow), an .onnx
 file (with ONNX Runtime), or a TF Serving model directory (its highest version).
@@ -12,6 +13,10 @@ images from a run, a SavedModel and an ONNX file. A conditional model draws one
 grid row per class, as the training grid does (--num rounded down to whole rows),
 or only the class --label asks for. A 2D model's PNG is the scatter plot that
 training writes, over points of the mixture it was trained on.
+
+A StyleGAN2 export (mapping and synthesis halves, w_avg in its metadata) also
+takes `--psi` (truncation: w_avg + psi (w - w_avg)) and draws StyleGAN's
+style-mixing figure with `--style-mix` (see `tfgan.stylemix`), in either runtime.
 
 Exit codes: 0 written; 2 a user error (not a model, a bad label or output path),
 in one line; 3 the model's outputs are not finite (it diverged), nothing written.
@@ -27,25 +32,54 @@ import numpy as np
 
 from tfgan import atomic, cli, latent
 from tfgan.errors import Diverged, UserError
-from tfgan.export import ONNX_FILE, layout  # neither imports TensorFlow
+from tfgan.export import ONNX_FILE, ONNX_HALF_FILES, layout  # neither imports TensorFlow
 
 OUTPUTS = (".png", ".npz")
 METADATA = os.path.join("assets.extra", "tfgan.json")
 CONFIG = os.path.join("assets.extra", "config.yaml")
 
 
-class SavedModelGenerator:
-    """The `serving_default` signature of a SavedModel, with TensorFlow only."""
+class ExportedGenerator:
+    """An export's generator (`__call__(z, labels)`) and, where it has them (`has_halves`), its
+    mapping and synthesis halves: each a handle in `self.functions`, run by the format's `_run`."""
+
+    metadata = {}
+    has_halves = False
+
+    def __call__(self, z, labels=None):
+        return self._run(self.functions["serving_default"], z=z, label=labels)
+
+    def mapping(self, z, labels=None):
+        return self._run(self.functions["mapping"], z=z, label=labels)
+
+    def synthesis(self, ws):
+        return self._run(self.functions["synthesis"], ws=ws)
+
+    @property
+    def w_avg(self):
+        return np.asarray(self.metadata["w_avg"], np.float32)
+
+    @property
+    def num_ws(self):
+        return int(self.metadata["num_ws"])
+
+    def check_halves(self, flag):
+        if not self.has_halves:
+            raise UserError(f"{flag} needs a StyleGAN2 export (its mapping and synthesis halves and w_avg); this model has none")
+
+
+class SavedModelGenerator(ExportedGenerator):
+    """The signatures of a SavedModel, with TensorFlow only."""
 
     def __init__(self, path):
         import tensorflow as tf
 
         self.tf = tf
         try:
-            self.function = tf.saved_model.load(path).signatures["serving_default"]
+            self.functions = tf.saved_model.load(path).signatures
+            inputs = self.functions["serving_default"].structured_input_signature[1]
         except Exception as e:  # a damaged saved_model.pb: DecodeError, OSError, ValueError, ...
             raise UserError(f"{path} is not a readable SavedModel: {' '.join(str(e).split())[:200]}") from None
-        inputs = self.function.structured_input_signature[1]
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
         self.metadata = {}
@@ -55,33 +89,45 @@ class SavedModelGenerator:
         if os.path.exists(os.path.join(path, CONFIG)):  # the training config, beside tfgan.json
             with open(os.path.join(path, CONFIG)) as f:
                 self.metadata["config"] = f.read()
+        self.has_halves = {"mapping", "synthesis"} <= set(self.functions.keys()) and "w_avg" in self.metadata
 
-    def __call__(self, z, labels=None):
-        feeds = {"z": self.tf.constant(z)}
-        if self.conditional:
-            feeds["label"] = self.tf.constant(labels, self.tf.int32)
-        (output,) = self.function(**feeds).values()
+    def _run(self, function, **feeds):
+        specs = function.structured_input_signature[1]
+        feeds = {k: self.tf.constant(v, specs[k].dtype) for k, v in feeds.items() if k in specs}
+        (output,) = function(**feeds).values()
         return output.numpy()
 
 
-class OnnxGenerator:
-    """An ONNX generator in ONNX Runtime, without TensorFlow."""
+class OnnxGenerator(ExportedGenerator):
+    """An ONNX generator in ONNX Runtime, without TensorFlow (and its halves, where they lie beside it)."""
+
+    JSON_KEYS = ("signatures", "step", "w_avg", "num_ws", "w_dim")
 
     def __init__(self, path):
-        import onnxruntime
-
-        self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        inputs = {i.name: i for i in self.session.get_inputs()}
+        self.functions = {"serving_default": _onnx_session(path)}
+        inputs = {i.name: i for i in self.functions["serving_default"].get_inputs()}
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
-        meta = self.session.get_modelmeta().custom_metadata_map
-        self.metadata = {k: json.loads(v) if k in ("signatures", "step") else v for k, v in meta.items()}
+        meta = self.functions["serving_default"].get_modelmeta().custom_metadata_map
+        self.metadata = {k: json.loads(v) if k in self.JSON_KEYS else v for k, v in meta.items()}
+        halves = {name: os.path.join(os.path.dirname(path), file) for name, file in ONNX_HALF_FILES.items()}
+        self.has_halves = all(os.path.isfile(p) for p in halves.values()) and "w_avg" in self.metadata
+        if self.has_halves:
+            self.functions.update({name: _onnx_session(p) for name, p in halves.items()})
 
-    def __call__(self, z, labels=None):
-        feeds = {"z": z}
-        if self.conditional:
-            feeds["label"] = np.asarray(labels, np.int32)
-        return self.session.run(None, feeds)[0]
+    def _run(self, session, **feeds):
+        names = {i.name for i in session.get_inputs()}
+        feeds = {k: np.asarray(v, np.int32 if k == "label" else np.float32) for k, v in feeds.items() if k in names}
+        return session.run(None, feeds)[0]
+
+
+def _onnx_session(path):
+    import onnxruntime
+
+    try:
+        return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise UserError(f"{path} is not a readable ONNX model: {' '.join(str(e).split())[:200]}") from None
 
 
 def resolve(path):
@@ -104,12 +150,7 @@ def resolve(path):
 def load(path):
     """The generator at `path` (see `resolve`), in the runtime of its format."""
     kind, path = resolve(path)
-    if kind == "saved_model":
-        return SavedModelGenerator(path)
-    try:
-        return OnnxGenerator(path)
-    except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
-        raise UserError(f"{path} is not a readable ONNX model: {' '.join(str(e).split())[:200]}") from None
+    return SavedModelGenerator(path) if kind == "saved_model" else OnnxGenerator(path)
 
 
 def _is_model_dir(path):
@@ -121,28 +162,44 @@ def class_count(generator):
     return signature.get("inputs", {}).get("label", {}).get("classes")
 
 
-def sample(generator, num, seed=0, label=None):
-    """(outputs, labels, z): `num` samples for `seed` (a conditional model: whole rows of classes)."""
-    labels = None
+def check_label(generator, label):
+    """`label`, checked against the model: whether it must, may or must not be given."""
     if generator.conditional:
         classes = class_count(generator)
         if label is not None and classes and not 0 <= label < classes:
             raise UserError(f"--label {label} is not a class of this model; expected 0 to {classes - 1}")
         if label is None and not classes:
             raise UserError("this conditional model does not record its class count; pass --label")
-        from tfgan import visualize
-
-        labels = np.full(num, label) if label is not None else visualize.class_rows(num, classes)
     elif label is not None:
         raise UserError("--label was given, but this model is not conditional")
+    return label
+
+
+def sample(generator, num, seed=0, label=None, psi=1.0):
+    """(outputs, labels, z): `num` samples for `seed` (a conditional model: whole rows of classes)."""
+    from tfgan import stylemix, visualize
+
+    labels = None
+    if check_label(generator, label) is not None:
+        labels = np.full(num, label)
+    elif generator.conditional:
+        labels = visualize.class_rows(num, class_count(generator))
     z = latent.normal(len(labels) if labels is not None else num, generator.latent_dim, seed)
-    outputs = generator(z, labels)
+    if psi == 1.0:
+        outputs = generator(z, labels)
+    else:
+        w = generator.mapping(z, labels)
+        outputs = generator.synthesis(stylemix.truncate(np.repeat(w[:, None], generator.num_ws, axis=1), generator.w_avg, psi))
+    return check_finite(outputs), labels, z
+
+
+def check_finite(outputs):
     if not np.isfinite(outputs).all():
         raise Diverged(
             f"the model's outputs are not finite ({int((~np.isfinite(outputs)).sum())} NaN or infinite values); "
             "its weights diverged. Nothing was written"
         )
-    return outputs, labels, z
+    return outputs
 
 
 def write(path, outputs, labels, z, rows, metadata=None):
@@ -182,6 +239,10 @@ def main(argv=None):
     parser.add_argument("--num", type=int, default=64, help="how many samples (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="seeds z (default 0)")
     parser.add_argument("--label", type=int, help="conditional models: draw only this class")
+    parser.add_argument("--psi", type=float, default=1.0, help="StyleGAN2: truncation psi, w_avg + psi (w - w_avg) (default 1: none)")
+    parser.add_argument("--style-mix", nargs=2, metavar=("ROW_SEEDS", "COL_SEEDS"),
+                        help="StyleGAN2: the style-mixing figure of these seeds (like 1,2,3 or 0-4) instead of a grid of samples")
+    parser.add_argument("--layers", default="0-3", help="with --style-mix: the style layers taken from the column seeds (default 0-3, the coarse ones)")
     args = parser.parse_args(argv)
     return cli.run("tfgan.generate", _generate, args)
 
@@ -192,10 +253,27 @@ def _generate(args):
     if not args.out.endswith(OUTPUTS):  # checked before the model loads
         raise UserError(f"--out {args.out}: expected a .png (a grid of images) or a .npz file")
     atomic.check_destination(args.out)
+    if args.style_mix:
+        from tfgan import stylemix
+
+        rows, cols = (stylemix.parse_numbers(seeds, "--style-mix seeds") for seeds in args.style_mix)
+        layers = stylemix.parse_numbers(args.layers, "--layers")
+        if not args.out.endswith(".png"):
+            raise UserError(f"--out {args.out}: --style-mix draws a figure; expected a .png")
     kind, _ = resolve(args.model)
     cli.setup("tfgan.generate", tensorflow=kind == "saved_model")  # ONNX models never import TensorFlow
     generator = load(args.model)
-    outputs, labels, z = sample(generator, args.num, args.seed, args.label)
+    if args.style_mix or args.psi != 1.0:
+        generator.check_halves("--style-mix" if args.style_mix else "--psi")
+    if args.style_mix:
+        label = check_label(generator, args.label)
+        if generator.conditional and label is None:
+            raise UserError("this model is conditional: pass --label, the class of every image of the figure")
+        images = check_finite(stylemix.mixing_grid(generator, rows, cols, layers, args.psi, label))
+        write(args.out, images, None, None, len(rows) + 1)
+        print(f"tfgan.generate: wrote the style mixing of {len(rows)} x {len(cols)} seeds (layers {args.layers} from the columns) to {args.out}")
+        return
+    outputs, labels, z = sample(generator, args.num, args.seed, args.label, args.psi)
     by_class = generator.conditional and args.label is None
     rows = class_count(generator) if by_class else max(1, int(math.sqrt(len(outputs))))
     write(args.out, outputs, labels, z, rows, generator.metadata)

@@ -241,7 +241,7 @@ def _train(config, resume, chief):
     if resume:
         checkpoints.restore_latest(rundir.checkpoint_dir(config))
     fit_callbacks = [callbacks.DivergenceGuard(checkpoints), callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
-    logger = _logger(config, examples) if chief else None  # checks the eval: block; writes nothing yet
+    logger = _logger(config, examples, gan.generator) if chief else None  # checks the eval: block; writes nothing yet
     if chief:
         # Everything above could still refuse the config; only now does the run directory fill.
         rundir.write_config(config)
@@ -277,17 +277,17 @@ def _train(config, resume, chief):
     return gan
 
 
-def _logger(config, examples):
+def _logger(config, examples, generator):
     real_points = None if examples.is_images else examples.samples[:2500]
     centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
     return callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
         config.log.num_images, real_points, centres, seed=config.seed, image_size=examples.sample_shape[0],
-        evaluate=_evaluator(config, examples), eval_every=config.eval.every,
+        evaluate=_evaluator(config, examples, generator), eval_every=config.eval.every,
     )
 
 
-def _evaluator(config, examples):
+def _evaluator(config, examples, generator):
     """evaluate(gan) -> {metric: value} for the `eval:` block, or None where it is off."""
     if not config.eval.every:
         return None
@@ -295,7 +295,7 @@ def _evaluator(config, examples):
 
     mixture = config.data.source if config.data.source in data.mixtures.NAMES else None
     names = config.eval.metrics or report.default_metrics(examples)
-    report.check_metrics(names, examples, mixture)  # before the first step, not at the first evaluation
+    report.check_metrics(names, examples, mixture, generator)  # before the first step, not at the first evaluation
     extractor = features.from_flag(config.eval.features) if set(names) & set(report.IMAGE_METRICS) else None
     if extractor:
         extractor.check(examples.sample_shape, "the data")

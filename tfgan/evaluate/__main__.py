@@ -76,7 +76,7 @@ def run(args):
     examples = data.load(config.data, config.model.conditional, config.seed)
     mixture = config.data.source if config.data.source in mixtures.NAMES else None
     if metrics:
-        report.check_metrics(metrics, examples, mixture)  # before any features are computed
+        report.check_metrics(metrics, examples, mixture, generator)  # before any features are computed
     results = report.evaluate(
         generator, examples, metrics, features.from_flag(args.features), args.samples, mixture=mixture, cache_dir=args.cache,
     )

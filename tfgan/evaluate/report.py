@@ -16,6 +16,9 @@ from tfgan.data import mixtures
 from tfgan.errors import UserError
 from tfgan.evaluate import DEFAULT_CACHE
 from tfgan.metrics import IMAGE_METRICS, METRICS
+from tfgan.networks.base import has_halves
+
+PPL_EPSILON = 1e-4  # the step along the path; StyleGAN's
 
 
 def default_metrics(examples):
@@ -24,7 +27,7 @@ def default_metrics(examples):
     return [*IMAGE_METRICS[:4], *(["class_accuracy"] if examples.num_classes else [])]
 
 
-def check_metrics(names, examples, mixture=None):
+def check_metrics(names, examples, mixture=None, generator=None):
     for name in names:
         if name not in METRICS:
             raise UserError(f"unknown metric {name!r}; expected one of: {', '.join(METRICS)}")
@@ -34,6 +37,8 @@ def check_metrics(names, examples, mixture=None):
             raise UserError(f"metric {name!r} needs images; for 2D mixtures use 'modes'")
         if name == "class_accuracy" and not examples.num_classes:
             raise UserError("metric 'class_accuracy' needs a conditional model and labelled data")
+        if name == "ppl" and generator is not None and not has_halves(generator):
+            raise UserError("metric 'ppl' needs a generator with mapping and synthesis halves (model.network: stylegan2)")
 
 
 def _upscaling(made, data):
@@ -56,6 +61,24 @@ def draw(generator, num, seed=0, batch_size=500):
         batch_labels = None if labels is None else tf.constant(labels[start : start + batch_size], tf.int32)
         parts.append(tf.cast(generator(z[start : start + batch_size], batch_labels, training=False), tf.float32).numpy())
     return np.concatenate(parts), labels
+
+
+def path_pairs(generator, num, seed=0, epsilon=PPL_EPSILON, batch_size=250):
+    """(start, end) images [num, H, W, C] for the PPL in W at endpoints: synthesis of w and of
+    w + epsilon (w' - w), w and w' the mapping of two z (of one class, classes in turn for a cGAN)."""
+    z = latent.normal_tf(2 * num, generator.latent_dim, seed)
+    labels = np.arange(num) % generator.num_classes if generator.num_classes else None
+    starts, ends = [], []
+    for start in range(0, num, batch_size):
+        stop = min(start + batch_size, num)
+        batch_labels = None if labels is None else tf.constant(np.tile(labels[start:stop], 2), tf.int32)
+        both = tf.concat([z[start:stop], z[num + start : num + stop]], axis=0)
+        w, other = tf.split(generator.mapping(both, batch_labels, training=False, update_w_avg=False), 2)
+        ws = generator.broadcast(tf.concat([w, w + epsilon * (other - w)], axis=0))
+        images = tf.split(tf.cast(generator.synthesis(ws, training=False, noise="const"), tf.float32), 2)
+        starts.append(images[0].numpy())
+        ends.append(images[1].numpy())
+    return np.concatenate(starts), np.concatenate(ends)
 
 
 def real_features(extractor, examples, cache_dir=DEFAULT_CACHE, limit=10_000):
@@ -86,8 +109,7 @@ def evaluate_samples(samples, requested, examples, names, extractor=None, mixtur
         results.update(modes_captured=report.modes_captured, high_quality=report.high_quality, reverse_kl=report.reverse_kl)
     if not set(names) & set(IMAGE_METRICS):
         return results
-    if extractor is None:
-        raise UserError("image metrics need features: --features classifier:PATH or --features inception")
+    _require_features(extractor)
     extractor.check(examples.sample_shape, "the data")
     extractor.check(samples.shape[1:], "the generator")
     fake, probabilities = extractor.extract(samples)
@@ -110,10 +132,15 @@ def evaluate_samples(samples, requested, examples, names, extractor=None, mixtur
     return results
 
 
+def _require_features(extractor):
+    if extractor is None:
+        raise UserError("image metrics need features: --features classifier:PATH or --features inception")
+
+
 def evaluate(generator, examples, names=None, extractor=None, num_samples=10_000, seed=0, mixture=None, cache_dir=DEFAULT_CACHE):
     """Draws `num_samples` from `generator` and evaluates them (see `evaluate_samples`)."""
     names = list(names or default_metrics(examples))
-    check_metrics(names, examples, mixture)
+    check_metrics(names, examples, mixture, generator)
     factor = _upscaling(tuple(generator.sample_shape), examples.sample_shape)
     if factor is None:
         raise UserError(
@@ -122,4 +149,10 @@ def evaluate(generator, examples, names=None, extractor=None, num_samples=10_000
         )
     samples, requested = draw(generator, num_samples, seed)
     samples = visualize.upscale(samples, factor)
-    return evaluate_samples(samples, requested, examples, names, extractor, mixture, cache_dir)
+    results = evaluate_samples(samples, requested, examples, [n for n in names if n != "ppl"], extractor, mixture, cache_dir)
+    if "ppl" in names:
+        _require_features(extractor)
+        extractor.check(generator.sample_shape, "the generator")
+        start, end = path_pairs(generator, num_samples, seed)
+        results["ppl"] = m.perceptual_path_length(extractor.extract(start)[0], extractor.extract(end)[0], PPL_EPSILON)
+    return results

@@ -3,7 +3,8 @@
     export_run("runs/dcgan_mnist", "dcgan_mnist")  # -> saved_models/dcgan_mnist/<version>/
 
 A version directory holds the SavedModel (`saved_model.pb`, `variables/`,
-`assets.extra/` with tfgan.json and config.yaml) and `model.onnx`. It is staged
+`assets.extra/` with tfgan.json and config.yaml) and `model.onnx` (and, for a
+StyleGAN2 generator, `mapping.onnx` and `synthesis.onnx`). It is staged
 and renamed into place, so it appears complete or not at all.
 
 This module imports TensorFlow only when it exports, so that the CLI rejects a
@@ -18,6 +19,8 @@ from tfgan.export import layout
 
 FORMATS = ("saved_model", "onnx")
 ONNX_FILE = "model.onnx"
+# A generator in two halves (StyleGAN2's) also exports each half, beside ONNX_FILE.
+ONNX_HALF_FILES = {"mapping": "mapping.onnx", "synthesis": "synthesis.onnx"}
 
 
 def parse_formats(formats):
@@ -34,6 +37,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
     """Writes `generator` as `<model_dir>/<version>/`; returns that path."""
     from tfgan.callbacks.divergence import named, non_finite_variables
     from tfgan.export import onnx, saved_model, signatures
+    from tfgan.networks.base import has_halves
 
     formats = parse_formats(formats)
     bad = non_finite_variables(generator.weights)
@@ -46,6 +50,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
     metadata = {
         "tfgan_version": __version__,
         "signatures": signatures.describe(generator),
+        **(signatures.style_metadata(generator) if has_halves(generator) else {}),
         **(metadata or {}),
     }
     final = os.path.join(model_dir, str(version))

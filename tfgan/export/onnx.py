@@ -4,28 +4,46 @@
 `serving_default`, with a dynamic batch axis. (`tf2onnx.convert.from_keras` does
 not work with Keras 3 models.) The `generate` signature is not converted: ONNX
 has no PNG encoder, and clients of ONNX Runtime draw z themselves.
+
+A generator in two halves (StyleGAN2's) also gets `mapping.onnx` and
+`synthesis.onnx` beside `model.onnx` (an ONNX model is one graph, and the two
+take different inputs), the SavedModel's signatures of those names. `truncated`
+is not converted: with w_avg from the metadata it is one line of arithmetic
+between the two, w_avg + psi (w - w_avg).
 """
 
 import json
+import os
 
 import tensorflow as tf
 
-from tfgan.export import signatures
+from tfgan.export import ONNX_HALF_FILES, signatures
+from tfgan.networks.base import has_halves
 
 DEFAULT_OPSET = 17
 
 
 def write(generator, path, metadata, opset=DEFAULT_OPSET):
+    """Writes `path` (serving_default) and, for a generator in two halves, its mapping and synthesis files."""
+    # ONNX cannot express the label range checks (TF Assert ops); ONNX Runtime's
+    # Gather rejects an out-of-range label by itself.
+    functions = {"serving_default": (signatures.default_function(generator, check_labels=False), signatures.default_inputs(generator))}
+    if has_halves(generator):
+        style = signatures.style_functions(generator, check_labels=False)
+        functions.update({name: style[name] for name in ONNX_HALF_FILES})
+    for name, (function, inputs) in functions.items():
+        target = path if name == "serving_default" else os.path.join(os.path.dirname(path), ONNX_HALF_FILES[name])
+        _convert(function, inputs, target, metadata, name, opset)
+
+
+def _convert(function, inputs, path, metadata, name, opset):
     import onnx
     import tf2onnx
 
-    inputs = signatures.default_inputs(generator)
-    # ONNX cannot express the label range checks (TF Assert ops); ONNX Runtime's
-    # Gather rejects an out-of-range label by itself.
-    function = tf.function(signatures.default_function(generator, check_labels=False), input_signature=inputs)
+    function = tf.function(function, input_signature=inputs)
     model, _ = tf2onnx.convert.from_function(function, input_signature=inputs, opset=opset)
-    # Only serving_default is converted, so only it is described.
-    metadata = {**metadata, "signatures": {"serving_default": metadata["signatures"]["serving_default"]}}
+    # Each file describes the one signature it holds.
+    metadata = {**metadata, "signatures": {name: metadata["signatures"][name]}}
     for key, value in metadata.items():
         entry = model.metadata_props.add()
         entry.key = key

@@ -12,6 +12,7 @@ import os
 import keras
 
 from tfgan.export import signatures
+from tfgan.networks.base import has_halves
 
 METADATA_FILE = "tfgan.json"
 CONFIG_FILE = "config.yaml"
@@ -27,6 +28,9 @@ def write(generator, directory, metadata):
         archive.add_endpoint(
             "generate", signatures.generate_function(generator), input_signature=signatures.generate_inputs(generator)
         )
+    if has_halves(generator):
+        for name, (function, inputs) in signatures.style_functions(generator).items():
+            archive.add_endpoint(name, function, input_signature=inputs)
     archive.write_out(directory, verbose=False)
     # TF Serving copies assets.extra/ along but never reads it: the place for metadata.
     extra = os.path.join(directory, "assets.extra")

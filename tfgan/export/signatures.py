@@ -8,12 +8,24 @@
   `python -m tfgan.generate --seed` draw it. TF Serving's REST API
   base64-encodes the PNGs because the output name ends in `_bytes`.
 
+A generator in two halves (StyleGAN2's) also gets, so that a client can mix
+styles and truncate:
+
+- `mapping(z[, label]) -> {"w": [N, w_dim]}`;
+- `synthesis(ws) -> {"images"}`, ws [N, num_ws, w_dim], one w per layer (W+);
+- `truncated(z, psi[, label]) -> {"images"}`: w_avg + psi (w - w_avg) at every layer.
+
+Its w_avg (the running mean of w that truncation pulls toward), num_ws and
+w_dim travel in the metadata (`style_metadata`). Synthesis's noise inputs are
+the fixed ones (noise "const"), so every signature is deterministic.
+
 The generator runs in inference mode (batch norm uses its moving statistics).
 """
 
 import tensorflow as tf
 
 from tfgan import latent
+from tfgan.networks.base import has_halves
 
 
 def output_name(generator):
@@ -69,6 +81,34 @@ def generate_function(generator):
     return lambda num, seed: generate(num, seed)
 
 
+def style_functions(generator, check_labels=True):
+    """{name: (function, input specs)} of `mapping`, `synthesis` and `truncated`; see the module."""
+    z, *label = default_inputs(generator)
+    ws = tf.TensorSpec([None, generator.num_ws, generator.w_dim], tf.float32, name="ws")
+    psi = tf.TensorSpec([], tf.float32, name="psi")
+    check = _checked_labels if check_labels else lambda label, num_classes: label
+
+    def labels(args):
+        return check(args[0], generator.num_classes) if args else None
+
+    def mapping(z, *args):
+        return {"w": _float32(generator.mapping(z, labels(args), training=False, update_w_avg=False))}
+
+    def synthesis(ws):
+        return {"images": _float32(generator.synthesis(ws, training=False, noise="const"))}
+
+    def truncated(z, psi, *args):
+        return {"images": _float32(generator(z, labels(args), training=False, psi=psi))}
+
+    return {"mapping": (mapping, [z, *label]), "synthesis": (synthesis, [ws]), "truncated": (truncated, [z, psi, *label])}
+
+
+def style_metadata(generator):
+    """What a client of the halves needs besides the signatures: w_avg, num_ws, w_dim."""
+    w_avg = tf.convert_to_tensor(generator.w_avg).numpy()
+    return {"w_avg": [float(x) for x in w_avg], "num_ws": int(generator.num_ws), "w_dim": int(generator.w_dim)}
+
+
 def to_uint8(images):
     """[-1, 1] floats -> [0, 255] uint8, as `tfgan.visualize.image_grid` maps them."""
     return tf.cast(tf.round((tf.clip_by_value(images, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)
@@ -108,5 +148,17 @@ def describe(generator):
                 "images_uint8": {"dtype": "uint8", "shape": shape},
                 "images_png_bytes": {"dtype": "string", "shape": [None], "format": "PNG"},
             },
+        }
+    if has_halves(generator):
+        label = {"label": default["inputs"]["label"]} if generator.num_classes else {}
+        ws = {"dtype": "float32", "shape": [None, generator.num_ws, generator.w_dim]}
+        signatures["mapping"] = {
+            "inputs": {**default["inputs"]},
+            "outputs": {"w": {"dtype": "float32", "shape": [None, generator.w_dim]}},
+        }
+        signatures["synthesis"] = {"inputs": {"ws": ws}, "outputs": default["outputs"]}
+        signatures["truncated"] = {
+            "inputs": {"z": default["inputs"]["z"], "psi": {"dtype": "float32", "shape": []}, **label},
+            "outputs": default["outputs"],
         }
     return signatures

@@ -75,6 +75,11 @@ class Discriminator(keras.Model):
         self(ops.zeros((1, *self.sample_shape)), _labels(self.num_classes), training=False)
 
 
+def has_halves(generator):
+    """Whether `generator` has StyleGAN's mapping and synthesis halves (`MappingSynthesisGenerator`'s)."""
+    return callable(getattr(generator, "mapping", None)) and callable(getattr(generator, "synthesis", None))
+
+
 def truncate(ws, w_avg, psi, cutoff=None):
     """The truncation trick: ws [B, num_ws, w_dim] pulled toward w_avg, w_avg + psi (w - w_avg),
     in the first `cutoff` entries (None: all). psi 1 changes nothing; psi 0 gives w_avg."""

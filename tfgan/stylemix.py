@@ -1,0 +1,69 @@
+"""Truncation and style mixing of an exported StyleGAN2 generator, in NumPy.
+
+An export in two halves (`mapping(z[, label]) -> w`, `synthesis(ws) -> images`,
+w_avg in its metadata; see `tfgan.export.signatures`) is enough for both, in
+any runtime: ws [N, num_ws, w_dim] are plain arrays between the two calls.
+These are the NumPy twins of `tfgan.networks.base.truncate` and `style_mix`.
+
+The style-mixing figure (Karras et al. 2019, figure 3; StyleGAN2-ADA's
+`style_mixing.py`): the first row holds the column seeds' images, the first
+column the row seeds'; the cell of row seed r and column seed c is synthesis of
+r's ws with the entries listed by `layers` taken from c. Coarse entries (the
+first ones, at 4x4 and 8x8) carry pose and shape, fine ones texture and stroke.
+"""
+
+import numpy as np
+
+from tfgan import latent
+from tfgan.errors import UserError
+
+
+def parse_numbers(text, what):
+    """'1,2,5-7' -> [1, 2, 5, 6, 7]: non-negative integers and inclusive ranges, in order."""
+    numbers = []
+    for part in str(text).split(","):
+        low, dash, high = part.strip().partition("-")
+        try:
+            low, high = int(low), int(high if dash else low)
+        except ValueError:
+            raise UserError(f"{what} {text!r}: expected comma-separated numbers or ranges, like 0-3 or 1,4,7") from None
+        if low < 0 or high < low:
+            raise UserError(f"{what} {text!r}: expected non-negative numbers and ranges low-high with low <= high")
+        numbers.extend(range(low, high + 1))
+    return numbers
+
+
+def check_layers(layers, num_ws):
+    beyond = [layer for layer in layers if layer >= num_ws]
+    if beyond:
+        raise UserError(f"--layers {beyond[0]} is past this model's style layers: it has {num_ws}, 0 to {num_ws - 1}")
+
+
+def truncate(ws, w_avg, psi):
+    """w_avg + psi (ws - w_avg): psi 1 changes nothing, psi 0 gives w_avg."""
+    return w_avg + np.float32(psi) * (ws - w_avg)
+
+
+def seed_ws(halves, seeds, psi=1.0, label=None):
+    """{seed: ws [num_ws, w_dim]} for the z that `tfgan.generate --seed S --num 1` draws."""
+    z = np.concatenate([latent.normal(1, halves.latent_dim, seed) for seed in seeds])
+    labels = None if label is None else np.full(len(seeds), label, np.int32)
+    w = halves.mapping(z, labels)
+    ws = np.repeat(w[:, None, :], halves.num_ws, axis=1)
+    return dict(zip(seeds, truncate(ws, halves.w_avg, psi)))
+
+
+def mixing_grid(halves, row_seeds, col_seeds, layers, psi=1.0, label=None):
+    """Images [(rows + 1) * (cols + 1), H, W, C] of the style-mixing figure, row-major; the corner is white."""
+    check_layers(layers, halves.num_ws)
+    ws = seed_ws(halves, list(dict.fromkeys(row_seeds + col_seeds)), psi, label)
+    grid = [None] + [ws[c] for c in col_seeds]
+    for r in row_seeds:
+        grid.append(ws[r])
+        for c in col_seeds:
+            mixed = ws[r].copy()
+            mixed[layers] = ws[c][layers]
+            grid.append(mixed)
+    images = halves.synthesis(np.stack(grid[1:]))
+    corner = np.ones_like(images[:1])  # white, like the gaps of `visualize.image_grid`
+    return np.concatenate([corner, images])
