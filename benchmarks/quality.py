@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan,stylegan2] [--seeds 10]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan,stylegan2,shapes] [--seeds 10]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -26,6 +26,8 @@
   features), its run exported and drawn by `tfgan.generate --style-mix` (the
   figure goes to benchmarks/results/), and the conditional stylegan2_mnist
   (model.conditional=true) for its requested-class accuracy.
+- shapes: stylegan2_shapes as shipped, with its wall time; writes 64 samples
+  (its EMA generator, fixed z) beside 64 real images to benchmarks/results/.
 
 Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
@@ -206,7 +208,7 @@ def stylegan2(setup, extra):
         tag = label.replace(", conditional", "_cond")
         gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(runs, f'{tag}_t10k')}", "log.verbose=0",
                                             *more, *extra])
-        timing[label] = 1000 * seconds / config.train.steps
+        timing[label] = _logged_ms_per_step(config.run_dir)
         pad = PAD if name == "stylegan2_mnist" else 0
         samples, requested = report.draw(gan.sampler, MNIST_SAMPLES, seed=11)
         fake, probabilities = setup["extractor"].extract(_crop(samples, pad))
@@ -232,12 +234,35 @@ def stylegan2(setup, extra):
         figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
         assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
                               "--out", figure]) == 0
-    speed = (f"ms per step: {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
+    speed = (f"ms per step (median of the logged rates): {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
              f"per image, stylegan2_mnist / dcgan_mnist = {timing['stylegan2_mnist'] / 32 / (timing['dcgan_mnist'] / 64):.1f}")
     table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
              "|---|---|---|---|---|---|", setup["floor"], *rows]
     truncation = ["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation]
     return "\n".join(table) + "\n\n" + "\n".join(truncation) + f"\n\nPPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}\n{speed}"
+
+
+def shapes(extra):
+    from tfgan import data, visualize
+
+    gan, config, seconds = train("stylegan2_shapes", [f"run_dir={os.path.join(HERE, 'results', 'stylegan2_shapes')}", "log.verbose=0", *extra])
+    _write_grid(gan, os.path.join(HERE, "results", "stylegan2_shapes_samples.png"))
+    real = data.load(config.data, False, config.seed).samples[:64].astype(np.float32) / 127.5 - 1.0
+    visualize.write_png(os.path.join(HERE, "results", "shapes_real.png"), visualize.image_grid(real, rows=8))
+    return (f"stylegan2_shapes: {config.train.steps:,} steps in {seconds:.0f} s ({_logged_ms_per_step(config.run_dir):.0f} ms per step); "
+            "samples: benchmarks/results/stylegan2_shapes_samples.png, real: benchmarks/results/shapes_real.png")
+
+
+def _logged_ms_per_step(run_dir):
+    """The median of the steps/s the run logged per epoch (the first, with tracing, left out), as ms per step."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    import tensorflow as tf
+
+    events = event_accumulator.EventAccumulator(os.path.join(run_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+    rates = [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("steps_per_second")[1:]]
+    return 1000 / float(np.median(rates))
 
 
 def _crop(samples, pad):
@@ -309,7 +334,7 @@ def _eval_curve(run_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist,pggan,stylegan2")
+    parser.add_argument("--only", default="ring,grid,mnist,pggan,stylegan2,shapes")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
@@ -320,11 +345,13 @@ def main():
         if name in ("ring", "grid"):
             table.append(mixture(name, range(args.seeds), args.overrides))
             mixtures_run = True
+        elif name == "shapes":
+            tables.append(shapes(args.overrides))
         elif name in ("mnist", "pggan", "stylegan2"):
             setup = setup or mnist_setup(args.mnist_dir)
             tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, pggan or stylegan2")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, pggan, stylegan2 or shapes")
     if mixtures_run:
         print("\n".join(table) + "\n")
     for mnist_table in tables:
