@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from tfgan.gan import replica_share
 from tfgan.hooks import Hook
+from tfgan.networks.base import has_halves
 
 _GP_STREAM = 0x6770  # seeds alpha apart from the latent noise
 
@@ -128,7 +129,7 @@ class PathLengthPenalty(Hook):
         self.g_every = self.every
 
     def attach(self, gan):
-        if not hasattr(gan.generator, "synthesis"):
+        if not has_halves(gan.generator):
             raise ValueError(f"The path-length penalty needs a generator with mapping and synthesis halves (StyleGAN2); {gan.generator.name} has none.")
         # Mean aggregation: every replica assigns the same all-reduced value.
         self.mean = keras.Variable(0.0, trainable=False, aggregation="mean", name="path_length_mean")

@@ -40,8 +40,9 @@ def resolutions(size):
     return [2**i for i in range(2, levels + 1)]
 
 
-def channels_at(resolution, channel_base, channel_max):
-    return min(channel_base // resolution, channel_max)
+def channel_counts(size, channel_base, channel_max):
+    """{r: feature maps at resolution r} for r = 4, 8, ..., size: min(channel_base / r, channel_max)."""
+    return {r: min(channel_base // r, channel_max) for r in resolutions(size)}
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -55,20 +56,20 @@ class SynthesisNetwork(keras.layers.Layer):
             raise ValueError(f"StyleGAN2 needs square images. Received: {self.sample_shape}")
         self.w_dim, self.channel_base, self.channel_max = int(w_dim), int(channel_base), int(channel_max)
         self.resolutions = resolutions(self.sample_shape[0])
-        ch = lambda r: channels_at(r, self.channel_base, self.channel_max)  # noqa: E731
+        ch = self.channels = channel_counts(self.sample_shape[0], self.channel_base, self.channel_max)
         self.convs, self.to_rgb = [], []
         for r in self.resolutions:
             if r == BASE:
-                block = [StyleConv(ch(r), ch(r), r, w_dim, name=f"b{r}_conv1")]
+                block = [StyleConv(ch[r], ch[r], r, w_dim, name=f"b{r}_conv1")]
             else:
-                block = [StyleConv(ch(r // 2), ch(r), r, w_dim, up=True, name=f"b{r}_conv0"), StyleConv(ch(r), ch(r), r, w_dim, name=f"b{r}_conv1")]
+                block = [StyleConv(ch[r // 2], ch[r], r, w_dim, up=True, name=f"b{r}_conv0"), StyleConv(ch[r], ch[r], r, w_dim, name=f"b{r}_conv1")]
             self.convs.append(block)
-            self.to_rgb.append(ToRGB(ch(r), self.sample_shape[2], w_dim, name=f"b{r}_torgb"))
+            self.to_rgb.append(ToRGB(ch[r], self.sample_shape[2], w_dim, name=f"b{r}_torgb"))
         self.num_ws = sum(len(block) for block in self.convs) + 1
 
     def build(self, input_shape=None):
         self.const = self.add_weight(
-            shape=(BASE, BASE, channels_at(BASE, self.channel_base, self.channel_max)),
+            shape=(BASE, BASE, self.channels[BASE]),
             initializer=keras.initializers.RandomNormal(0.0, 1.0), name="const",
         )
         for block, to_rgb in zip(self.convs, self.to_rgb):
@@ -150,19 +151,19 @@ class StyleGAN2Discriminator(Discriminator):
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.num_classes, self.channel_base, self.channel_max = int(num_classes), int(channel_base), int(channel_max)
         self.mbstd_group, self.mapping_layers = int(mbstd_group), int(mapping_layers)
-        ch = lambda r: channels_at(r, self.channel_base, self.channel_max)  # noqa: E731
         top = self.sample_shape[0]
+        ch = self.channels = channel_counts(top, self.channel_base, self.channel_max)
         self.block_resolutions = [r for r in reversed(resolutions(top)) if r > BASE]
-        self.from_rgb = _conv(ch(top), 1, name=f"b{top}_fromrgb")
+        self.from_rgb = _conv(ch[top], 1, name=f"b{top}_fromrgb")
         self.blocks = [
-            [_conv(ch(r), 3, name=f"b{r}_conv0"), _conv(ch(r // 2), 3, down=True, name=f"b{r}_conv1"),
-             _conv(ch(r // 2), 1, down=True, use_bias=False, name=f"b{r}_skip")]
+            [_conv(ch[r], 3, name=f"b{r}_conv0"), _conv(ch[r // 2], 3, down=True, name=f"b{r}_conv1"),
+             _conv(ch[r // 2], 1, down=True, use_bias=False, name=f"b{r}_skip")]
             for r in self.block_resolutions
         ]
         self.stddev = equalized.MinibatchStddev(self.mbstd_group, contiguous=True, name="b4_mbstd") if self.mbstd_group != 1 else None
-        self.last_conv = _conv(ch(BASE), 3, name="b4_conv")
-        self.dense = equalized.EqualizedDense(ch(BASE), gain=1.0, name="b4_fc")
-        self.cmap_dim = ch(BASE) if self.num_classes else 0
+        self.last_conv = _conv(ch[BASE], 3, name="b4_conv")
+        self.dense = equalized.EqualizedDense(ch[BASE], gain=1.0, name="b4_fc")
+        self.cmap_dim = ch[BASE] if self.num_classes else 0
         self.score = equalized.EqualizedDense(self.cmap_dim or 1, gain=1.0, dtype="float32", name="b4_out")
         self.label_map = (
             MappingNetwork(0, self.cmap_dim, mapping_layers, num_classes, w_avg_beta=None, dtype="float32", name="mapping")
@@ -170,16 +171,15 @@ class StyleGAN2Discriminator(Discriminator):
         )
 
     def build(self, input_shape=None):
-        ch = lambda r: channels_at(r, self.channel_base, self.channel_max)  # noqa: E731
-        top = self.sample_shape[0]
+        ch, top = self.channels, self.sample_shape[0]
         self.from_rgb.build((None, top, top, self.sample_shape[2]))
         for r, (conv0, conv1, skip) in zip(self.block_resolutions, self.blocks):
-            conv0.build((None, r, r, ch(r)))
-            conv1.build((None, r, r, ch(r)))
-            skip.build((None, r, r, ch(r)))
-        self.last_conv.build((None, BASE, BASE, ch(BASE) + (self.stddev is not None)))
-        self.dense.build((None, BASE * BASE * ch(BASE)))
-        self.score.build((None, ch(BASE)))
+            conv0.build((None, r, r, ch[r]))
+            conv1.build((None, r, r, ch[r]))
+            skip.build((None, r, r, ch[r]))
+        self.last_conv.build((None, BASE, BASE, ch[BASE] + (self.stddev is not None)))
+        self.dense.build((None, BASE * BASE * ch[BASE]))
+        self.score.build((None, ch[BASE]))
         if self.label_map is not None:
             self.label_map.build()
         self.built = True
