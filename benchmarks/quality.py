@@ -266,6 +266,7 @@ def _logged_ms_per_step(run_dir):
 
 
 def _crop(samples, pad):
+    """Samples clipped to [-1, 1] (what a PNG of them shows), `pad` pixels cut off every side."""
     return np.clip(samples, -1.0, 1.0)[:, pad : samples.shape[1] - pad, pad : samples.shape[2] - pad]
 
 
@@ -296,8 +297,7 @@ def _cropped(generator, seed, pad=PAD):
 
     z = _latents(generator, MNIST_SAMPLES, seed)
     samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, MNIST_SAMPLES, 500)])
-    samples = np.clip(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), -1.0, 1.0)  # what a PNG of them shows
-    return samples[:, pad : samples.shape[1] - pad, pad : samples.shape[2] - pad]
+    return _crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)
 
 
 def _feature_row(label, fake, probabilities, reference, requested, ceiling):

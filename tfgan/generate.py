@@ -188,8 +188,7 @@ def sample(generator, num, seed=0, label=None, psi=1.0):
     if psi == 1.0:
         outputs = generator(z, labels)
     else:
-        w = generator.mapping(z, labels)
-        outputs = generator.synthesis(stylemix.truncate(np.repeat(w[:, None], generator.num_ws, axis=1), generator.w_avg, psi))
+        outputs = generator.synthesis(stylemix.truncated_ws(generator, z, labels, psi))
     return check_finite(outputs), labels, z
 
 

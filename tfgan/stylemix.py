@@ -44,13 +44,17 @@ def truncate(ws, w_avg, psi):
     return w_avg + np.float32(psi) * (ws - w_avg)
 
 
+def truncated_ws(halves, z, labels=None, psi=1.0):
+    """ws [N, num_ws, w_dim] of z: the mapping's w at every layer, truncated by psi."""
+    w = halves.mapping(z, labels)
+    return truncate(np.repeat(w[:, None, :], halves.num_ws, axis=1), halves.w_avg, psi)
+
+
 def seed_ws(halves, seeds, psi=1.0, label=None):
     """{seed: ws [num_ws, w_dim]} for the z that `tfgan.generate --seed S --num 1` draws."""
     z = np.concatenate([latent.normal(1, halves.latent_dim, seed) for seed in seeds])
     labels = None if label is None else np.full(len(seeds), label, np.int32)
-    w = halves.mapping(z, labels)
-    ws = np.repeat(w[:, None, :], halves.num_ws, axis=1)
-    return dict(zip(seeds, truncate(ws, halves.w_avg, psi)))
+    return dict(zip(seeds, truncated_ws(halves, z, labels, psi)))
 
 
 def mixing_grid(halves, row_seeds, col_seeds, layers, psi=1.0, label=None):
