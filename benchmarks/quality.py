@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,pggan,stylegan2,shapes] [--seeds 10]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,shapes] [--seeds N]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -11,9 +11,14 @@
   cgan_mnist. For each: Fréchet distance and KID in the classifier's feature
   space between 5,000 samples and the 5,000 real images (a random
   half), next to the floor (the other half against the same), precision/recall,
-  classes covered, and for the cGAN the requested-class accuracy. The two
+  confident digits (the classifier's top class > 0.9), classes covered, and
+  for the cGAN the requested-class accuracy. The two
   DCGAN runs log the Fréchet distance every 500 steps (the `eval:` block), which
   shows how each loss starts. Sample grids go to benchmarks/results/.
+- baseline (3 seeds unless --seeds): dcgan_mnist and gan_mnist against the
+  keras.io-style DCGAN of ../shared/bench/ref_keras_mnist.py trained for the
+  same wall time, scored the same way, with the ratio of the Fréchet distances
+  and the Fréchet distance against CPU time of both (benchmarks/baseline.py).
 - pggan: pggan_mnist on the same split, scored the same way (its 32x32 samples
   centre-cropped to 28x28) at the end of every fade-in and stabilisation, and
   dcgan_mnist scored at its last checkpoint within the same wall time; writes
@@ -44,6 +49,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import baseline  # noqa: E402
+import mnist_protocol as protocol  # noqa: E402
 from tfgan import config as config_lib  # noqa: E402
 
 NUM_SAMPLES = 2500
@@ -91,33 +98,7 @@ def _mean_se(values, digits):
     return f"{values.mean():.{digits}f} ± {se:.{digits}f}"
 
 
-# --- MNIST: the classifier's feature space ---
-
-MNIST_SAMPLES = 5000
-COVERED = 0.01  # a class is covered when at least 1% of the samples are classified as it
-
-
-def mnist_setup(mnist_dir):
-    """The MNIST protocol's data, classifier and real features, shared by `mnist` and `pggan`."""
-    from tfgan import data
-    from tfgan.evaluate import classifier, features
-
-    images = os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz")
-    labels = os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz")
-    data_overrides = ["data.source=idx", f"data.path={images}", f"data.labels_path={labels}"]
-    examples = data.load(config_lib.from_overrides(data_overrides).data, True, 0)
-    start = time.perf_counter()
-    model, accuracy = classifier.train_classifier(examples, epochs=5, held_out=0.2)
-    path = os.path.join(HERE, "results", "mnist_classifier.keras")
-    classifier.save_classifier(model, path, overwrite=True)
-    print(f"classifier: held-out accuracy {100 * accuracy:.2f}% on 2,000 digits ({time.perf_counter() - start:.0f} s)", flush=True)
-    extractor = features.classifier(path)
-    # Two random halves: the file's first 5,000 digits come from other writers than its last 5,000.
-    real = classifier.scale(examples.samples[np.random.default_rng(0).permutation(len(examples.samples))])
-    reference, _ = extractor.extract(real[:MNIST_SAMPLES])
-    held_out, held_out_probabilities = extractor.extract(real[MNIST_SAMPLES:])
-    floor = _feature_row("real: the other 5,000 images (the floor)", held_out, held_out_probabilities, reference, None, None)
-    return dict(data_overrides=data_overrides, path=path, extractor=extractor, reference=reference, accuracy=accuracy, floor=floor)
+# --- MNIST: the classifier's feature space (benchmarks/mnist_protocol.py) ---
 
 
 def mnist(setup, extra):
@@ -135,15 +116,14 @@ def mnist(setup, extra):
         if loss:
             overrides += [f"loss.name={loss}", *eval_block]
         gan, config, seconds = train(name, overrides)
-        samples, requested = report.draw(gan.sampler, MNIST_SAMPLES, seed=11)
+        samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
         fake, probabilities = extractor.extract(samples)
-        rows.append(_feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, reference, requested, accuracy))
-        _write_grid(gan, os.path.join(HERE, "results", f"{tag}_samples.png"))
+        rows.append(protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, reference, requested, accuracy))
+        protocol.write_grid(gan, os.path.join(HERE, "results", f"{tag}_samples.png"))
         if loss:
-            curves[label] = _eval_curve(config.run_dir)
+            curves[label] = protocol.eval_curve(config.run_dir)
         print(rows[-1], flush=True)
-    table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
-             "|---|---|---|---|---|---|", *rows]
+    table = [protocol.HEADER, *rows]
     steps = sorted(next(iter(curves.values())))
     curve = ["| Fréchet distance at step | " + " | ".join(str(s) for s in steps) + " |", "|---" * (len(steps) + 1) + "|"]
     curve += [f"| {label} | " + " | ".join(f"{values[s]:.1f}" for s in steps) + " |" for label, values in curves.items()]
@@ -173,27 +153,26 @@ def pggan(setup, extra):
         for step, part in ((phase.start + phase.fade_steps, "fade-in"), (phase.end, "stable")):
             if step == phase.start:
                 continue  # the first phase does not fade in
-            generator, elapsed = _checkpoint(config.run_dir, step, start)
+            generator, elapsed = protocol.checkpoint(config.run_dir, step, start)
             samples = _cropped(generator, seed=11)
             fake, probabilities = setup["extractor"].extract(samples)
             label = f"`pggan_mnist` {phase.resolution}x{phase.resolution} {part} (step {step:,}, {elapsed:.0f} s)"
-            rows.append(_feature_row(label, fake, probabilities, setup["reference"], None, None))
+            rows.append(protocol.feature_row(label, fake, probabilities, setup["reference"], None, None))
             print(rows[-1], flush=True)
             if part == "stable":
-                row = generator(_latents(generator, 10, seed=7), training=False).numpy()
+                row = generator(protocol.latents(generator, 10, seed=7), training=False).numpy()
                 growth.append(np.clip(visualize.upscale(row, 32 // row.shape[1]), -1.0, 1.0))
     visualize.write_png(os.path.join(runs, "pggan_mnist_growth.png"), visualize.image_grid(np.concatenate(growth), rows=len(growth)))
     # dcgan_mnist trained for longer, scored at its last checkpoint written within pggan_mnist's time.
     start = time.time()
     _, dcgan, _ = train("dcgan_mnist", [*setup["data_overrides"], f"run_dir={os.path.join(runs, 'dcgan_mnist_long_t10k')}", "log.verbose=0",
                                          f"train.steps={DCGAN_STEPS}", "checkpoint.every=1000", "checkpoint.keep=100", *extra])
-    step = max(s for s in range(1000, DCGAN_STEPS + 1, 1000) if _elapsed(dcgan.run_dir, s, start) <= seconds or s == 1000)
-    generator, elapsed = _checkpoint(dcgan.run_dir, step, start)
+    step = max(s for s in range(1000, DCGAN_STEPS + 1, 1000) if protocol.elapsed(dcgan.run_dir, s, start) <= seconds or s == 1000)
+    generator, elapsed = protocol.checkpoint(dcgan.run_dir, step, start)
     fake, probabilities = setup["extractor"].extract(_cropped(generator, seed=11, pad=0))
-    rows.append(_feature_row(f"`dcgan_mnist` at the same time (step {step:,}, {elapsed:.0f} s)", fake, probabilities,
+    rows.append(protocol.feature_row(f"`dcgan_mnist` at the same time (step {step:,}, {elapsed:.0f} s)", fake, probabilities,
                              setup["reference"], None, None))
-    table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
-             "|---|---|---|---|---|---|", setup["floor"], *rows]
+    table = [protocol.HEADER, setup["floor"], *rows]
     return "\n".join(table) + f"\n\npggan_mnist: {config.train.steps:,} steps in {seconds:.0f} s; growth picture: benchmarks/results/pggan_mnist_growth.png"
 
 
@@ -208,36 +187,35 @@ def stylegan2(setup, extra):
         tag = label.replace(", conditional", "_cond")
         gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(runs, f'{tag}_t10k')}", "log.verbose=0",
                                             *more, *extra])
-        timing[label] = _logged_ms_per_step(config.run_dir)
+        timing[label] = protocol.logged_ms_per_step(config.run_dir)
         pad = PAD if name == "stylegan2_mnist" else 0
-        samples, requested = report.draw(gan.sampler, MNIST_SAMPLES, seed=11)
-        fake, probabilities = setup["extractor"].extract(_crop(samples, pad))
-        rows.append(_feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
+        samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
+        fake, probabilities = setup["extractor"].extract(protocol.crop(samples, pad))
+        rows.append(protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
                                  requested if gan.num_classes else None, setup["accuracy"]))
         print(rows[-1], flush=True)
-        _write_grid(gan, os.path.join(runs, f"{tag}_samples.png"))
+        protocol.write_grid(gan, os.path.join(runs, f"{tag}_samples.png"))
         if label != "stylegan2_mnist":
             continue
         from tfgan import latent
 
-        z = latent.normal_tf(MNIST_SAMPLES, gan.latent_dim, 11)
+        z = latent.normal_tf(protocol.MNIST_SAMPLES, gan.latent_dim, 11)
         for psi in (1.0, 0.7, 0.5):
-            images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, MNIST_SAMPLES, 500)])
-            fake, _ = setup["extractor"].extract(_crop(images, pad))
+            images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
+            fake, _ = setup["extractor"].extract(protocol.crop(images, pad))
             fd = metrics.frechet_distance(metrics.GaussianStats.of(setup["reference"]), metrics.GaussianStats.of(fake))
             precision, recall = metrics.precision_recall(setup["reference"], fake)
             truncation.append(f"| {psi} | {fd:.2f} | {precision:.3f} | {recall:.3f} |")
             print(truncation[-1], flush=True)
-        start, end = report.path_pairs(gan.sampler, MNIST_SAMPLES, seed=13)
-        ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(_crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
+        start, end = report.path_pairs(gan.sampler, protocol.MNIST_SAMPLES, seed=13)
+        ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(protocol.crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
         path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
         figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
         assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
                               "--out", figure]) == 0
     speed = (f"ms per step (median of the logged rates): {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
              f"per image, stylegan2_mnist / dcgan_mnist = {timing['stylegan2_mnist'] / 32 / (timing['dcgan_mnist'] / 64):.1f}")
-    table = ["| samples | Fréchet distance | KID | precision / recall | classes covered | requested-class accuracy |",
-             "|---|---|---|---|---|---|", setup["floor"], *rows]
+    table = [protocol.HEADER, setup["floor"], *rows]
     truncation = ["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation]
     return "\n".join(table) + "\n\n" + "\n".join(truncation) + f"\n\nPPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}\n{speed}"
 
@@ -246,46 +224,11 @@ def shapes(extra):
     from tfgan import data, visualize
 
     gan, config, seconds = train("stylegan2_shapes", [f"run_dir={os.path.join(HERE, 'results', 'stylegan2_shapes')}", "log.verbose=0", *extra])
-    _write_grid(gan, os.path.join(HERE, "results", "stylegan2_shapes_samples.png"))
+    protocol.write_grid(gan, os.path.join(HERE, "results", "stylegan2_shapes_samples.png"))
     real = data.load(config.data, False, config.seed).samples[:64].astype(np.float32) / 127.5 - 1.0
     visualize.write_png(os.path.join(HERE, "results", "shapes_real.png"), visualize.image_grid(real, rows=8))
-    return (f"stylegan2_shapes: {config.train.steps:,} steps in {seconds:.0f} s ({_logged_ms_per_step(config.run_dir):.0f} ms per step); "
+    return (f"stylegan2_shapes: {config.train.steps:,} steps in {seconds:.0f} s ({protocol.logged_ms_per_step(config.run_dir):.0f} ms per step); "
             "samples: benchmarks/results/stylegan2_shapes_samples.png, real: benchmarks/results/shapes_real.png")
-
-
-def _logged_ms_per_step(run_dir):
-    """The median of the steps/s the run logged per epoch (the first, with tracing, left out), as ms per step."""
-    from tensorboard.backend.event_processing import event_accumulator
-
-    import tensorflow as tf
-
-    events = event_accumulator.EventAccumulator(os.path.join(run_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
-    events.Reload()
-    rates = [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("steps_per_second")[1:]]
-    return 1000 / float(np.median(rates))
-
-
-def _crop(samples, pad):
-    """Samples clipped to [-1, 1] (what a PNG of them shows), `pad` pixels cut off every side."""
-    return np.clip(samples, -1.0, 1.0)[:, pad : samples.shape[1] - pad, pad : samples.shape[2] - pad]
-
-
-def _elapsed(run_dir, step, start):
-    return os.path.getmtime(os.path.join(run_dir, "checkpoints", f"ckpt-{step}.index")) - start
-
-
-def _checkpoint(run_dir, step, start):
-    """(generator at the checkpoint of `step`, seconds from `start` to that checkpoint)."""
-    from tfgan.export import run
-
-    generator, _, _ = run.load_generator(run_dir, checkpoint=os.path.join(run_dir, "checkpoints", f"ckpt-{step}"))
-    return generator, _elapsed(run_dir, step, start)
-
-
-def _latents(generator, num, seed):
-    import tensorflow as tf
-
-    return tf.random.stateless_normal([num, generator.latent_dim], seed=[seed, 0])
 
 
 def _cropped(generator, seed, pad=PAD):
@@ -295,47 +238,15 @@ def _cropped(generator, seed, pad=PAD):
     same images, upsampled.)"""
     from tfgan import visualize
 
-    z = _latents(generator, MNIST_SAMPLES, seed)
-    samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, MNIST_SAMPLES, 500)])
-    return _crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)
-
-
-def _feature_row(label, fake, probabilities, reference, requested, ceiling):
-    from tfgan import metrics
-
-    fd = metrics.frechet_distance(metrics.GaussianStats.of(reference), metrics.GaussianStats.of(fake))
-    kid, kid_std = metrics.kernel_inception_distance(reference, fake)
-    precision, recall = metrics.precision_recall(reference, fake)
-    shares = np.bincount(probabilities.argmax(1), minlength=10) / len(probabilities)
-    covered = int((shares >= COVERED).sum())
-    accuracy = "–"
-    if requested is not None:
-        accuracy = f"**{100 * metrics.class_accuracy(probabilities, requested):.1f}%** (classifier: {100 * ceiling:.1f}%)"
-    return f"| {label} | {fd:.2f} | {kid:.3g} (std {kid_std:.2g}) | {precision:.3f} / {recall:.3f} | {covered}/10 | {accuracy} |"
-
-
-def _write_grid(gan, path):
-    from tfgan import visualize
-
-    labels = np.repeat(np.arange(10), 8) if gan.num_classes else None
-    images = gan.generate(80 if gan.num_classes else 64, labels=labels, seed=7).numpy()
-    visualize.write_png(path, visualize.image_grid(images, rows=10 if gan.num_classes else 8))
-
-
-def _eval_curve(run_dir):
-    from tensorboard.backend.event_processing import event_accumulator
-
-    import tensorflow as tf
-
-    events = event_accumulator.EventAccumulator(os.path.join(run_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
-    events.Reload()
-    return {e.step: float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("eval/frechet_distance")}
+    z = protocol.latents(generator, protocol.MNIST_SAMPLES, seed)
+    samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
+    return protocol.crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist,pggan,stylegan2,shapes")
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,shapes")
+    parser.add_argument("--seeds", type=int, help="seeds per config (default: 10 for ring and grid, 3 for baseline)")
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
@@ -343,15 +254,18 @@ def main():
     mixtures_run, tables, setup = False, [], None
     for name in args.only.split(","):
         if name in ("ring", "grid"):
-            table.append(mixture(name, range(args.seeds), args.overrides))
+            table.append(mixture(name, range(args.seeds or 10), args.overrides))
             mixtures_run = True
         elif name == "shapes":
             tables.append(shapes(args.overrides))
         elif name in ("mnist", "pggan", "stylegan2"):
-            setup = setup or mnist_setup(args.mnist_dir)
+            setup = setup or protocol.setup(args.mnist_dir)
             tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
+        elif name == "baseline":
+            setup = setup or protocol.setup(args.mnist_dir)
+            tables.append(baseline.equal_time(setup, range(args.seeds or 3), train, args.overrides))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, pggan, stylegan2 or shapes")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2 or shapes")
     if mixtures_run:
         print("\n".join(table) + "\n")
     for mnist_table in tables:
