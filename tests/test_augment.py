@@ -70,14 +70,15 @@ def test_config_policies_are_the_hook_policies_and_unknown_ones_are_refused(tmp_
         config_lib.from_overrides(["train.diff_augment=[rotate]"])
 
 
-def test_dcgan_trains_with_diff_augment_and_resumes_on_the_same_curve(tmp_path):
+def test_dcgan_trains_with_diff_augment_and_d_dropout_and_resumes_on_the_same_curve(tmp_path):
     from helpers import make_config, random_images_npz, read_events, scalar
 
     from tfgan import training
 
     path = random_images_npz(tmp_path / "tiny.npz")
     changes = dict(
-        data={"source": "npz", "path": path}, model={"network": "dcgan", "filters": 8, "latent_dim": 8},
+        data={"source": "npz", "path": path},
+        model={"network": "dcgan", "filters": 8, "latent_dim": 8, "d_norm": "none", "d_dropout": 0.3},
         train__diff_augment=["color", "translation", "cutout"], train__batch_size=16,
     )
     straight = make_config(tmp_path, "straight", **changes)

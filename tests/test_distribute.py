@@ -72,6 +72,25 @@ def test_sync_batch_norm_makes_two_replicas_of_dcgan_match_one(tmp_path):
     assert not np.allclose(checkpoint_values(one.run_dir)[stats], checkpoint_values(local.run_dir)[stats], atol=1e-6)
 
 
+def test_dropout_in_d_drops_the_same_units_on_two_replicas_as_on_one(tmp_path):
+    # D's dropout masks are drawn statelessly for the global batch and sliced, like z.
+    path = random_images_npz(tmp_path / "images.npz")
+    common = dict(
+        data={"source": "npz", "path": path}, model={"network": "dcgan", "filters": 8, "latent_dim": 8, "d_norm": "none"},
+        train__steps=4, train__batch_size=16, log__every=4, log__images_every=4, checkpoint__every=4,
+    )
+    dropout = {**common, "model": {**common["model"], "d_dropout": 0.5}}
+    sync = {"sync_batch_norm": True}  # G's batch norm, as in the test above
+    one = make_config(tmp_path, "one", distribute={**ONE, **sync}, **dropout)
+    two = make_config(tmp_path, "two", distribute={**TWO, **sync}, **dropout)
+    plain = make_config(tmp_path, "plain", distribute={**ONE, **sync}, **common)
+    for config in (one, two, plain):
+        training.train(config)
+    assert_same_run(one, two)
+    logit = "discriminator/2/.ATTRIBUTES/VARIABLE_VALUE"  # the logit layer's kernel: trained through the masks
+    assert not np.allclose(checkpoint_values(one.run_dir)[logit], checkpoint_values(plain.run_dir)[logit], atol=1e-6)
+
+
 class LogitPenalty(Hook):
     """A penalty on D's squared real logits: per example, like a gradient penalty."""
 

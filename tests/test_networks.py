@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfgan.networks import (
     DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, PackedDiscriminator, packing,
@@ -158,6 +159,18 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
         assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 
+def test_dcgan_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
+    from tfgan import config, data, training
+
+    np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
+    c = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")},
+                          "model": {"network": "dcgan", "dcgan": {"filters": 8, "g_filters": 32, "d_dropout": 0.25}}})
+    generator, discriminator = training.build_networks(c, data.load(c.data, False, 0))
+    assert generator.base_shape == (7, 7, 64) and generator.up[0][0].filters == 32  # 7x7x64 -> 14x14x32 -> 28x28
+    assert [conv.filters for conv, _ in discriminator.down] == [8, 16]
+    assert discriminator.dropout == 0.25 and discriminator.stochastic
+
+
 @pytest.mark.parametrize(
     "discriminator, shape",
     [(lambda: MLPDiscriminator((2,), hidden_units=(64, 64), spectral_norm=True), (2,)),
@@ -189,3 +202,34 @@ def test_dcgan_discriminator_norm_choices_build_the_layers_they_name():
     assert not {"BatchNormalization", "LayerNormalization"} & kinds["none"]
     with pytest.raises(ValueError, match="norm"):
         DCGANDiscriminator((28, 28, 1), norm="group")
+
+
+def test_stateless_dropout_drops_the_rate_keeps_the_mean_and_repeats_for_a_seed():
+    from tfgan.networks.dcgan import stateless_dropout
+
+    x = tf.ones([64, 32, 32, 4])
+    seed = tf.constant([3, 7], tf.int64)
+    out = stateless_dropout(x, 0.3, seed).numpy()
+    # 262,144 Bernoulli(0.3) draws: the share dropped is 0.3 within 5 standard deviations (0.0045).
+    assert abs((out == 0).mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / out.size)
+    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.7)}
+    assert abs(out.mean() - 1.0) < 0.01  # kept units are scaled by 1 / (1 - rate)
+    np.testing.assert_array_equal(stateless_dropout(x, 0.3, seed).numpy(), out)
+    assert not np.array_equal(stateless_dropout(x, 0.3, seed + 1).numpy(), out)
+
+
+def test_dcgan_discriminator_drops_out_only_in_training_with_a_seed():
+    from tfgan.networks.dcgan import DCGANDiscriminator
+
+    x = tf.random.stateless_normal([8, 28, 28, 1], seed=[0, 1])
+    d = DCGANDiscriminator((28, 28, 1), filters=8, norm="none", dropout=0.5)
+    assert d.stochastic and not DCGANDiscriminator((28, 28, 1), filters=8).stochastic
+    seed = tf.constant([1, 2], tf.int64)
+    plain = d(x, training=False).numpy()
+    np.testing.assert_array_equal(d(x, training=True).numpy(), plain)  # no seed: nothing to draw from
+    dropped = d(x, training=True, seed=seed).numpy()
+    assert not np.allclose(dropped, plain)
+    np.testing.assert_array_equal(d(x, training=True, seed=seed).numpy(), dropped)
+    packed = PackedDiscriminator(DCGANDiscriminator((28, 28, 2), filters=8, norm="none", dropout=0.5), pack=2)
+    assert packed.stochastic  # packing passes the seed through to the dropout inside
+    assert not np.allclose(packed(x, training=True, seed=seed).numpy(), packed(x, training=False).numpy())

@@ -13,7 +13,7 @@ config is checked before TensorFlow starts.
 import dataclasses
 import importlib
 import math
-from typing import Literal
+from typing import Literal, Optional
 
 
 @dataclasses.dataclass
@@ -32,11 +32,17 @@ class MLPOptions:
 @dataclasses.dataclass
 class DCGANOptions:
     filters: int = 64  # D's first conv width (doubling per stage); G mirrors it
+    g_filters: Optional[int] = None  # G's own width where it differs from D's (its last hidden map's)
     d_norm: Literal["batch", "layer", "none"] = "batch"  # D's normalization (penalties need layer or none)
+    d_dropout: float = 0.0  # dropout after each of D's convolutions in training (the keras.io DCGAN's 0.3)
 
     def validate(self, config, fail):
         if self.filters <= 0:
             fail("model.dcgan.filters", "a positive integer", self.filters)
+        if self.g_filters is not None and self.g_filters <= 0:
+            fail("model.dcgan.g_filters", "a positive integer, or null for model.dcgan.filters", self.g_filters)
+        if not 0.0 <= self.d_dropout < 1.0:
+            fail("model.dcgan.d_dropout", "a rate in [0, 1)", self.d_dropout)
         if (config.loss.gradient_penalty or config.loss.r1_gamma) and self.d_norm == "batch":
             fail("model.dcgan.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
 

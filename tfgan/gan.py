@@ -21,8 +21,9 @@ gets the fade-in `alpha`, computed in the graph from the step counter.
 Randomness is stateless: z for step `s` is drawn from a seed made of
 (`seed`, `s`), so a resumed run draws exactly the noise the uninterrupted run
 would have, and the step counter is the whole RNG state. So are a hook's draws
-(`hook_seed`) and a stochastic generator's (`stochastic = True`: StyleGAN's
-noise inputs and style mixing), which `run_generator` hands a `seed`.
+(`hook_seed`), a stochastic generator's (`stochastic = True`: StyleGAN's
+noise inputs and style mixing), which `run_generator` hands a `seed`, and a
+stochastic discriminator's (dropout), which `run_discriminator` hands one.
 """
 
 import keras
@@ -34,6 +35,7 @@ from tfgan import losses as losses_lib
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
 _GENERATOR_STREAM = 0x47454E  # a stochastic generator's own draws
+_DISCRIMINATOR_STREAM = 0x444953  # a stochastic discriminator's (dropout), plus the call's number
 _HOOK_STREAM = 0x484F4F4B  # plus the hook's index: each hook's draws
 
 
@@ -171,9 +173,14 @@ class GAN(keras.Model):
             kwargs["seed"] = self.random_seed(_GENERATOR_STREAM)
         return generator(z, labels, training=training, **kwargs)
 
-    def run_discriminator(self, samples, labels, training=True):
-        """D's logits on `samples`, given the fade-in alpha where D grows; hooks that call D use this."""
-        return self.discriminator(samples, labels, training=training, **self._phase_arguments(self.discriminator))
+    def run_discriminator(self, samples, labels, training=True, call=0):
+        """D's logits on `samples`, given the fade-in alpha where D grows, and in training a
+        seed for this step, call site and `call` (the real batch 0, the fake 1) where D draws
+        noise of its own (`stochastic`: dropout). Hooks that call D use this."""
+        kwargs = self._phase_arguments(self.discriminator)
+        if training and getattr(self.discriminator, "stochastic", False):
+            kwargs["seed"] = self.random_seed(_DISCRIMINATOR_STREAM + call)
+        return self.discriminator(samples, labels, training=training, **kwargs)
 
     def hold_alpha(self):
         """Gives growing generators the current alpha as their own, for callers that pass
@@ -282,7 +289,7 @@ class GAN(keras.Model):
     def _judge(self, real, fake, labels):
         """D's float32 logits on the real and the fake batch, each batch in its own call."""
         real_logits = tf.cast(self.run_discriminator(real, labels), tf.float32)
-        fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
+        fake_logits = tf.cast(self.run_discriminator(fake, labels, call=1), tf.float32)
         return real_logits, fake_logits
 
     def _train_generator(self, labels, batch_size):

@@ -14,8 +14,10 @@ naming the size, rather than the shape mismatch deep inside `fit` that a
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
+from tfgan.gan import replica_share
 from tfgan.networks import conditioning
 from tfgan.networks.base import Discriminator, Generator, spectral
 
@@ -152,6 +154,7 @@ class DCGANDiscriminator(Discriminator):
         sync_batch_norm=False,
         spectral_norm=False,
         norm="batch",
+        dropout=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -161,6 +164,7 @@ class DCGANDiscriminator(Discriminator):
         self.filters = int(filters)
         self.spectral_norm = bool(spectral_norm)
         self.norm = norm
+        self.dropout = float(dropout)
         self.num_classes = int(num_classes)
         self.label_encoding = label_encoding
         self.conditioning_mode = conditioning_mode
@@ -195,7 +199,12 @@ class DCGANDiscriminator(Discriminator):
             return keras.layers.LayerNormalization(name=name)
         return None
 
-    def call(self, x, labels=None, training=None):
+    @property
+    def stochastic(self):
+        """With dropout, D draws masks in training from the seed `tfgan.GAN` hands it."""
+        return self.dropout > 0
+
+    def call(self, x, labels=None, training=None, seed=None):
         conditioning.require_labels(self, labels)
         if self.num_classes and self.conditioning_mode == "concat":
             code = conditioning.encode(self.label_code, labels)  # [B, K]
@@ -203,11 +212,13 @@ class DCGANDiscriminator(Discriminator):
             code = ops.broadcast_to(code[:, None, None, :], (ops.shape(x)[0], height, width, code.shape[-1]))
             x = ops.concatenate([x, code], axis=-1)
         h = x
-        for conv, norm in self.down:
+        for i, (conv, norm) in enumerate(self.down):
             h = conv(h)
             if norm is not None:
                 h = norm(h, training=training)
             h = ops.leaky_relu(h, negative_slope=0.2)
+            if self.dropout and training and seed is not None:
+                h = stateless_dropout(h, self.dropout, tf.random.experimental.stateless_fold_in(seed, i))
         logits = self.logit(self.flatten(h))  # [B, 1]
         if self.num_classes and self.conditioning_mode == "projection":
             features = ops.mean(h, axis=(1, 2))  # [B, F]
@@ -227,18 +238,29 @@ class DCGANDiscriminator(Discriminator):
             "sync_batch_norm": self.sync_batch_norm,
             "spectral_norm": self.spectral_norm,
             "norm": self.norm,
+            "dropout": self.dropout,
         }
+
+
+def stateless_dropout(x, rate, seed):
+    """`x` with a share `rate` of its entries zeroed and the rest scaled by 1 / (1 - rate).
+
+    Keras' Dropout draws from a stateful seed generator; this mask comes from
+    `seed` (the step's), drawn for the global batch and sliced as the latent
+    noise is, so that a resumed run and N replicas drop what one run drops."""
+    keep = replica_share(lambda n: tf.random.stateless_uniform([n, *x.shape[1:]], seed=seed) >= rate, ops.shape(x)[0])
+    return ops.where(keep, x / (1.0 - rate), ops.zeros_like(x))
 
 
 def build(config, examples, d_shape):
     """(G, D) for `model.network: dcgan` (tfgan.architectures)."""
     model, options, sync = config.model, config.model.dcgan, config.distribute.sync_batch_norm
     generator = DCGANGenerator(
-        examples.sample_shape, model.latent_dim, options.filters, examples.num_classes, model.label_encoding,
+        examples.sample_shape, model.latent_dim, options.g_filters or options.filters, examples.num_classes, model.label_encoding,
         sync_batch_norm=sync, name="generator",
     )
     discriminator = DCGANDiscriminator(
         d_shape, options.filters, examples.num_classes, conditioning_mode=model.d_conditioning, sync_batch_norm=sync,
-        spectral_norm=model.spectral_norm, norm=options.d_norm, name="discriminator",
+        spectral_norm=model.spectral_norm, norm=options.d_norm, dropout=options.d_dropout, name="discriminator",
     )
     return generator, discriminator

@@ -44,7 +44,11 @@ class PackedDiscriminator(Discriminator):
         self.sample_shape = (*inner[:-1], inner[-1] // self.pack)
         self.num_classes = 0
 
-    def call(self, x, labels=None, training=None):
+    @property
+    def stochastic(self):
+        return getattr(self.discriminator, "stochastic", False)  # its seed passes through
+
+    def call(self, x, labels=None, training=None, **kwargs):
         batch = x.shape[0]
         if batch is not None and batch % self.pack:
             raise ValueError(f"A packed discriminator judges groups of {self.pack} samples, so the batch must "
@@ -53,7 +57,7 @@ class PackedDiscriminator(Discriminator):
         groups = ops.reshape(x, (-1, self.pack, *self.sample_shape))
         # [G, pack, ..., C] -> [G, ..., pack, C] -> [G, ..., pack * C]
         groups = ops.transpose(groups, (0, *range(2, rank + 1), 1, rank + 1))
-        return self.discriminator(ops.reshape(groups, (-1, *packed_shape(self.sample_shape, self.pack))), training=training)
+        return self.discriminator(ops.reshape(groups, (-1, *packed_shape(self.sample_shape, self.pack))), training=training, **kwargs)
 
     def build_from_config(self, config):
         self(ops.zeros((self.pack, *self.sample_shape)), training=False)
