@@ -210,10 +210,13 @@ def test_stateless_dropout_drops_the_rate_keeps_the_mean_and_repeats_for_a_seed(
     x = tf.ones([64, 32, 32, 4])
     seed = tf.constant([3, 7], tf.int64)
     out = stateless_dropout(x, 0.3, seed).numpy()
-    # 262,144 Bernoulli(0.3) draws: the share dropped is 0.3 within 5 standard deviations (0.0045).
-    assert abs((out == 0).mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / out.size)
-    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.7)}
+    rate = 77 / 256  # 0.3, rounded to the 1/256 steps of a random byte
+    # 262,144 Bernoulli(77/256) draws: the share dropped within 5 standard deviations (0.0045).
+    assert abs((out == 0).mean() - rate) < 5 * np.sqrt(rate * (1 - rate) / out.size)
+    assert set(np.unique(out)) == {0.0, np.float32(1 / (1 - rate))}
     assert abs(out.mean() - 1.0) < 0.01  # kept units are scaled by 1 / (1 - rate)
+    odd = stateless_dropout(tf.ones([3, 5, 7, 1]), 0.5, seed).numpy()  # 105 units: not a multiple of 4 bytes
+    assert odd.shape == (3, 5, 7, 1) and 0 < (odd == 0).sum() < 105
     np.testing.assert_array_equal(stateless_dropout(x, 0.3, seed).numpy(), out)
     assert not np.array_equal(stateless_dropout(x, 0.3, seed + 1).numpy(), out)
 
