@@ -175,9 +175,10 @@ Z = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
 # How far a resumed run's losses may be from the uninterrupted run's: float rounding only.
 # Locally they match bit for bit, but CI once saw g_loss 4e-6 apart 4 steps after a resume (a
 # CPU kernel's summation order; Adam with beta_1 0 turns sign noise in near-zero gradients into
-# whole steps). Resuming with the data one example off, or alpha one step off, moves these
-# losses by 5% (d_loss) to 45% (g_loss), 0.006 or more (measured).
-ROUNDING = {"rel": 1e-3, "abs": 1e-4}
+# whole steps); a later CI rehearsal saw d_loss 0.27% apart 8 steps after. Resuming with the data
+# one example off, or alpha one step off, moves these losses by 5% (d_loss) to 45% (g_loss), 0.006
+# or more (measured), so 1% still tells a wrong resume from rounding.
+ROUNDING = {"rel": 1e-2, "abs": 1e-3}
 
 
 @pytest.mark.parametrize("stop", [16, 8])
