@@ -87,6 +87,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("model: {network: dcgan, dcgan: {filters: 0}}\ndata: {source: npz, path: x.npz}\n", "model.dcgan.filters: expected a positive integer, got 0"),
         ("model: {network: dcgan, dcgan: {g_filters: -8}}\n", "model.dcgan.g_filters: expected a positive integer, or null for model.dcgan.filters, got -8"),
         ("model: {network: dcgan, dcgan: {d_dropout: 1.0}}\n", r"model.dcgan.d_dropout: expected a rate in \[0, 1\), got 1.0"),
+        ("model: {network: mlp, mlp: {d_dropout: -0.1}}\n", r"model.mlp.d_dropout: expected a rate in \[0, 1\), got -0.1"),
         # `x <= 0` is false for NaN: every float key is checked for finiteness first.
         ("train: {d_optimizer: {learning_rate: .nan}}\n", "train.d_optimizer.learning_rate: expected a finite number, got nan"),
         ("train: {g_optimizer: {learning_rate: nan}}\n", "train.g_optimizer.learning_rate: expected a finite number, got nan"),

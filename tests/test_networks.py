@@ -159,7 +159,7 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
         assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 
-def test_dcgan_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
+def test_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
     from tfgan import config, data, training
 
     np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
@@ -169,6 +169,9 @@ def test_dcgan_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
     assert generator.base_shape == (7, 7, 64) and generator.up[0][0].filters == 32  # 7x7x64 -> 14x14x32 -> 28x28
     assert [conv.filters for conv, _ in discriminator.down] == [8, 16]
     assert discriminator.dropout == 0.25 and discriminator.stochastic
+    mlp = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")},
+                            "model": {"network": "mlp", "mlp": {"g_hidden": [8], "d_hidden": [8], "d_dropout": 0.5}}})
+    assert training.build_networks(mlp, data.load(mlp.data, False, 0))[1].stochastic  # model.mlp.d_dropout too
 
 
 @pytest.mark.parametrize(
@@ -205,7 +208,7 @@ def test_dcgan_discriminator_norm_choices_build_the_layers_they_name():
 
 
 def test_stateless_dropout_drops_the_rate_keeps_the_mean_and_repeats_for_a_seed():
-    from tfgan.networks.dcgan import stateless_dropout
+    from tfgan.networks.base import stateless_dropout
 
     x = tf.ones([64, 32, 32, 4])
     seed = tf.constant([3, 7], tf.int64)
@@ -236,3 +239,16 @@ def test_dcgan_discriminator_drops_out_only_in_training_with_a_seed():
     packed = PackedDiscriminator(DCGANDiscriminator((28, 28, 2), filters=8, norm="none", dropout=0.5), pack=2)
     assert packed.stochastic  # packing passes the seed through to the dropout inside
     assert not np.allclose(packed(x, training=True, seed=seed).numpy(), packed(x, training=False).numpy())
+
+
+def test_mlp_discriminator_drops_out_only_in_training_with_a_seed():
+    x = tf.random.stateless_normal([16, 28, 28, 1], seed=[0, 1])
+    d = MLPDiscriminator((28, 28, 1), hidden_units=(32, 16), dropout=0.5)
+    assert d.stochastic and not MLPDiscriminator((28, 28, 1), hidden_units=(32, 16)).stochastic
+    seed = tf.constant([1, 2], tf.int64)
+    plain = d(x, training=False).numpy()
+    np.testing.assert_array_equal(d(x, training=True).numpy(), plain)  # no seed: nothing to draw from
+    dropped = d(x, training=True, seed=seed).numpy()
+    assert not np.allclose(dropped, plain)
+    np.testing.assert_array_equal(d(x, training=True, seed=seed).numpy(), dropped)
+    assert MLPDiscriminator.from_config(d.get_config()).dropout == 0.5

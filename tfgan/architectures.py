@@ -16,17 +16,24 @@ import math
 from typing import Literal, Optional
 
 
+def _check_rate(key, rate, fail):
+    if not 0.0 <= rate < 1.0:
+        fail(key, "a rate in [0, 1)", rate)
+
+
 @dataclasses.dataclass
 class MLPOptions:
     g_hidden: list[int] = dataclasses.field(default_factory=lambda: [256, 512, 1024])  # G's hidden layer widths
     d_hidden: list[int] = dataclasses.field(default_factory=lambda: [1024, 512, 256])  # D's hidden layer widths
     activation: str = "relu"  # hidden activation (any Keras activation name)
+    d_dropout: float = 0.0  # dropout after each of D's hidden layers in training (the original GAN's D had it)
 
     def validate(self, config, fail):
         for key in ("g_hidden", "d_hidden"):
             units = getattr(self, key)
             if not units or any(u <= 0 for u in units):
                 fail(f"model.mlp.{key}", "a non-empty list of positive integers", units)
+        _check_rate("model.mlp.d_dropout", self.d_dropout, fail)
 
 
 @dataclasses.dataclass
@@ -41,8 +48,7 @@ class DCGANOptions:
             fail("model.dcgan.filters", "a positive integer", self.filters)
         if self.g_filters is not None and self.g_filters <= 0:
             fail("model.dcgan.g_filters", "a positive integer, or null for model.dcgan.filters", self.g_filters)
-        if not 0.0 <= self.d_dropout < 1.0:
-            fail("model.dcgan.d_dropout", "a rate in [0, 1)", self.d_dropout)
+        _check_rate("model.dcgan.d_dropout", self.d_dropout, fail)
         if (config.loss.gradient_penalty or config.loss.r1_gamma) and self.d_norm == "batch":
             fail("model.dcgan.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
 

@@ -8,10 +8,11 @@ ring and grid toys are `MLPGenerator((2,), output_activation="linear")`.
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from tfgan.networks import conditioning
-from tfgan.networks.base import Discriminator, Generator, spectral
+from tfgan.networks.base import Discriminator, Generator, spectral, stateless_dropout
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -85,6 +86,7 @@ class MLPDiscriminator(Discriminator):
         conditioning_mode="concat",
         label_dim=50,
         spectral_norm=False,
+        dropout=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -92,6 +94,7 @@ class MLPDiscriminator(Discriminator):
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.spectral_norm = bool(spectral_norm)
+        self.dropout = float(dropout)
         self.activation = activation
         self.num_classes = int(num_classes)
         self.label_encoding = label_encoding
@@ -113,13 +116,21 @@ class MLPDiscriminator(Discriminator):
         # float32 logits under mixed precision
         self.logit = spectral(keras.layers.Dense(1, dtype="float32", name="logit"), self.spectral_norm)
 
-    def call(self, x, labels=None, training=None):
+    @property
+    def stochastic(self):
+        """With dropout (the original GAN's D had it), D draws masks in training from the
+        seed `tfgan.GAN` hands it."""
+        return self.dropout > 0
+
+    def call(self, x, labels=None, training=None, seed=None):
         conditioning.require_labels(self, labels)
         h = ops.reshape(x, (-1, math.prod(self.sample_shape)))
         if self.num_classes and self.conditioning_mode == "concat":
             h = ops.concatenate([h, conditioning.encode(self.label_code, labels)], axis=-1)
-        for layer in self.hidden:
+        for i, layer in enumerate(self.hidden):
             h = layer(h)
+            if self.dropout and training and seed is not None:
+                h = stateless_dropout(h, self.dropout, tf.random.experimental.stateless_fold_in(seed, i))
         logits = self.logit(h)  # [B, 1]
         if self.num_classes and self.conditioning_mode == "projection":
             code = conditioning.encode(self.label_code, labels)
@@ -132,6 +143,7 @@ class MLPDiscriminator(Discriminator):
             "sample_shape": self.sample_shape,
             "hidden_units": self.hidden_units,
             "activation": self.activation,
+            "dropout": self.dropout,
             "num_classes": self.num_classes,
             "label_encoding": self.label_encoding,
             "conditioning_mode": self.conditioning_mode,
@@ -150,6 +162,7 @@ def build(config, examples, d_shape):
     )
     discriminator = MLPDiscriminator(
         d_shape, options.d_hidden, options.activation, examples.num_classes,
-        conditioning_mode=model.d_conditioning, spectral_norm=model.spectral_norm, name="discriminator",
+        conditioning_mode=model.d_conditioning, spectral_norm=model.spectral_norm, dropout=options.d_dropout,
+        name="discriminator",
     )
     return generator, discriminator
