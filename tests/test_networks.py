@@ -224,31 +224,28 @@ def test_stateless_dropout_drops_the_rate_keeps_the_mean_and_repeats_for_a_seed(
     assert not np.array_equal(stateless_dropout(x, 0.3, seed + 1).numpy(), out)
 
 
-def test_dcgan_discriminator_drops_out_only_in_training_with_a_seed():
-    from tfgan.networks.dcgan import DCGANDiscriminator
-
+@pytest.mark.parametrize(
+    "make",
+    [lambda **kw: DCGANDiscriminator((28, 28, 1), filters=8, norm="none", **kw),
+     lambda **kw: MLPDiscriminator((28, 28, 1), hidden_units=(32, 16), **kw)],
+    ids=["dcgan", "mlp"],
+)
+def test_discriminator_drops_out_only_in_training_with_a_seed(make):
     x = tf.random.stateless_normal([8, 28, 28, 1], seed=[0, 1])
-    d = DCGANDiscriminator((28, 28, 1), filters=8, norm="none", dropout=0.5)
-    assert d.stochastic and not DCGANDiscriminator((28, 28, 1), filters=8).stochastic
+    d = make(dropout=0.5)
+    assert d.stochastic and not make().stochastic
+    assert type(d).from_config(d.get_config()).dropout == 0.5
     seed = tf.constant([1, 2], tf.int64)
     plain = d(x, training=False).numpy()
     np.testing.assert_array_equal(d(x, training=True).numpy(), plain)  # no seed: nothing to draw from
     dropped = d(x, training=True, seed=seed).numpy()
     assert not np.allclose(dropped, plain)
     np.testing.assert_array_equal(d(x, training=True, seed=seed).numpy(), dropped)
+
+
+def test_packing_passes_the_seed_to_dropout_inside():
+    x = tf.random.stateless_normal([8, 28, 28, 1], seed=[0, 1])
+    seed = tf.constant([1, 2], tf.int64)
     packed = PackedDiscriminator(DCGANDiscriminator((28, 28, 2), filters=8, norm="none", dropout=0.5), pack=2)
-    assert packed.stochastic  # packing passes the seed through to the dropout inside
+    assert packed.stochastic
     assert not np.allclose(packed(x, training=True, seed=seed).numpy(), packed(x, training=False).numpy())
-
-
-def test_mlp_discriminator_drops_out_only_in_training_with_a_seed():
-    x = tf.random.stateless_normal([16, 28, 28, 1], seed=[0, 1])
-    d = MLPDiscriminator((28, 28, 1), hidden_units=(32, 16), dropout=0.5)
-    assert d.stochastic and not MLPDiscriminator((28, 28, 1), hidden_units=(32, 16)).stochastic
-    seed = tf.constant([1, 2], tf.int64)
-    plain = d(x, training=False).numpy()
-    np.testing.assert_array_equal(d(x, training=True).numpy(), plain)  # no seed: nothing to draw from
-    dropped = d(x, training=True, seed=seed).numpy()
-    assert not np.allclose(dropped, plain)
-    np.testing.assert_array_equal(d(x, training=True, seed=seed).numpy(), dropped)
-    assert MLPDiscriminator.from_config(d.get_config()).dropout == 0.5
