@@ -33,7 +33,7 @@ def test_each_architecture_has_its_own_section_and_old_flat_keys_still_read(tmp_
     c = config.load(write(tmp_path, "model: {network: dcgan, dcgan: {filters: 16}}\ndata: {source: npz, path: x.npz}\n"))
     assert c.model.options == c.model.dcgan and c.model.dcgan.filters == 16
     shown = yaml.safe_load(c.to_yaml())["model"]
-    assert shown["dcgan"] == {"filters": 16, "g_filters": None, "d_norm": "batch", "d_dropout": 0.0} and "mlp" not in shown  # only the chosen section
+    assert shown["dcgan"] == {"filters": 16, "g_filters": None, "g_base_kernel": 0, "d_norm": "batch", "d_dropout": 0.0} and "mlp" not in shown  # only the chosen section
     # A config (or a run's config.yaml) from before the registry: keys of the network move into
     # its section, keys of the other networks were ignored then and are dropped.
     old = config.load(write(tmp_path, "model: {network: dcgan, filters: 16, g_hidden: [8]}\ndata: {source: npz, path: x.npz}\n"))
@@ -87,6 +87,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("model: {network: dcgan, dcgan: {filters: 0}}\ndata: {source: npz, path: x.npz}\n", "model.dcgan.filters: expected a positive integer, got 0"),
         ("model: {network: dcgan, dcgan: {g_filters: -8}}\n", "model.dcgan.g_filters: expected a positive integer, or null for model.dcgan.filters, got -8"),
         ("model: {network: dcgan, dcgan: {d_dropout: 1.0}}\n", r"model.dcgan.d_dropout: expected a rate in \[0, 1\), got 1.0"),
+        ("model: {network: dcgan, dcgan: {g_base_kernel: 4}}\n", r"model.dcgan.g_base_kernel: expected 0 \(none\) or an odd kernel size such as 3 or 5, got 4"),
         ("model: {network: mlp, mlp: {d_dropout: -0.1}}\n", r"model.mlp.d_dropout: expected a rate in \[0, 1\), got -0.1"),
         # `x <= 0` is false for NaN: every float key is checked for finiteness first.
         ("train: {d_optimizer: {learning_rate: .nan}}\n", "train.d_optimizer.learning_rate: expected a finite number, got nan"),

@@ -159,7 +159,7 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
         assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 
-def test_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
+def test_g_filters_and_g_base_kernel_shape_g_alone_and_d_dropout_reaches_d(tmp_path):
     from tfgan import config, data, training
 
     np.savez(tmp_path / "x.npz", x=np.zeros((8, 28, 28, 1), np.uint8))
@@ -169,6 +169,13 @@ def test_g_filters_widens_g_alone_and_d_dropout_reaches_d(tmp_path):
     assert generator.base_shape == (7, 7, 64) and generator.up[0][0].filters == 32  # 7x7x64 -> 14x14x32 -> 28x28
     assert [conv.filters for conv, _ in discriminator.down] == [8, 16]
     assert discriminator.dropout == 0.25 and discriminator.stochastic
+    deeper = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")},
+                               "model": {"network": "dcgan", "dcgan": {"filters": 8, "g_base_kernel": 5}}})
+    generator = training.build_networks(deeper, data.load(deeper.data, False, 0))[0]
+    base = generator.up[0][0]  # 7x7x16 -> 7x7x16 (5x5, stride 1) -> 14x14x8 -> 28x28
+    assert (base.filters, base.kernel_size, base.strides) == (16, (5, 5), (1, 1)) and len(generator.up) == 2
+    assert generator(np.zeros((2, 100), np.float32)).shape == (2, 28, 28, 1)
+    assert DCGANGenerator.from_config(generator.get_config()).base_kernel == 5
     mlp = config.from_dict({"data": {"source": "npz", "path": str(tmp_path / "x.npz")},
                             "model": {"network": "mlp", "mlp": {"g_hidden": [8], "d_hidden": [8], "d_dropout": 0.5}}})
     assert training.build_networks(mlp, data.load(mlp.data, False, 0))[1].stochastic  # model.mlp.d_dropout too

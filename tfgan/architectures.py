@@ -40,6 +40,7 @@ class MLPOptions:
 class DCGANOptions:
     filters: int = 64  # D's first conv width (doubling per stage); G mirrors it
     g_filters: Optional[int] = None  # G's own width where it differs from D's (its last hidden map's)
+    g_base_kernel: int = 0  # a stride-1 convolution of this odd size on G's base map before upsampling (0: none)
     d_norm: Literal["batch", "layer", "none"] = "batch"  # D's normalization (penalties need layer or none)
     d_dropout: float = 0.0  # dropout after each of D's convolutions in training (the keras.io DCGAN's 0.3)
 
@@ -48,6 +49,8 @@ class DCGANOptions:
             fail("model.dcgan.filters", "a positive integer", self.filters)
         if self.g_filters is not None and self.g_filters <= 0:
             fail("model.dcgan.g_filters", "a positive integer, or null for model.dcgan.filters", self.g_filters)
+        if self.g_base_kernel < 0 or (self.g_base_kernel and self.g_base_kernel % 2 == 0):
+            fail("model.dcgan.g_base_kernel", "0 (none) or an odd kernel size such as 3 or 5", self.g_base_kernel)
         _check_rate("model.dcgan.d_dropout", self.d_dropout, fail)
         if (config.loss.gradient_penalty or config.loss.r1_gamma) and self.d_norm == "batch":
             fail("model.dcgan.d_norm", "layer or none with a gradient penalty (batch norm mixes the samples whose gradients it takes)", "batch")
