@@ -116,7 +116,7 @@ def build(arch, overrides=()):
     if arch == "dcgan":  # the baselines' networks, tfgan's training
         train = config.train
         keras.utils.set_random_seed(0)
-        with training.dtype_policy(train.mixed_precision):
+        with training.dtype_policy(training.precision(config)):
             generator, discriminator = reference_dcgan()
         gan = GAN(generator, discriminator, seed=0)
         gan.compile(

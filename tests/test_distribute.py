@@ -193,6 +193,21 @@ def test_mixed_bfloat16_computes_in_bfloat16_keeps_float32_logits_and_exports_fl
     np.testing.assert_allclose(out.numpy(), gan.sampler(z).numpy().astype(np.float32), atol=0.05)
 
 
+def test_mixed_precision_auto_takes_bfloat16_only_where_the_cpu_computes_it(tmp_path, monkeypatch):
+    config = make_config(tmp_path, train__mixed_precision="auto")
+    monkeypatch.setattr(training, "_cpu_flags", lambda: {"avx2", "avx512f"})  # bfloat16 emulated: slower
+    assert training.precision(config) == "float32"
+    monkeypatch.setattr(training, "_cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert training.precision(config) == "mixed_bfloat16"
+    assert training.build_gan(config, data.load(config.data, False, 0)).generator.hidden[0].compute_dtype == "bfloat16"
+    assert training.precision(make_config(tmp_path, train__mixed_precision="float32")) == "float32"  # as asked
+    # The real flags of this machine, read from /proc/cpuinfo.
+    monkeypatch.undo()
+    flags = open("/proc/cpuinfo").read().split()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert training.precision(config) == ("mixed_bfloat16" if native else "float32")
+
+
 def test_mixed_float16_scales_both_losses_and_resumes(tmp_path):
     import keras
 

@@ -182,7 +182,7 @@ class TrainConfig:
     jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
     diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
-    mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"  # Keras dtype policy of G and D
+    mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = "float32"  # Keras dtype policy of G and D; auto: mixed_bfloat16 where the device computes bfloat16 natively
     loss_limit: float = 1e10  # a loss above this in magnitude stops the run as diverged, like NaN (0: NaN/inf only)
     phases: list[PhaseConfig] = dataclasses.field(default_factory=list)  # the phase schedule (tfgan.schedule); []: one phase
 
