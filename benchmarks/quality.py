@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,shapes] [--seeds N]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,shapes] [--seeds N] [--first-seed K]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -15,7 +15,9 @@
   for the cGAN the requested-class accuracy. The two
   DCGAN runs log the Fréchet distance every 500 steps (the `eval:` block), which
   shows how each loss starts. Sample grids go to benchmarks/results/.
-- baseline (3 seeds unless --seeds): dcgan_mnist and gan_mnist against the
+- baseline (seeds 0-2 unless --seeds / --first-seed, so a long run can be
+  split into one call per seed; seed 0 also draws the curve and the sample
+  grids): dcgan_mnist and gan_mnist against the
   keras.io-style DCGAN of ../shared/bench/ref_keras_mnist.py trained for the
   same wall time, scored the same way, with the ratio of the Fréchet distances
   and the Fréchet distance against CPU time of both (benchmarks/baseline.py).
@@ -247,6 +249,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,shapes")
     parser.add_argument("--seeds", type=int, help="seeds per config (default: 10 for ring and grid, 3 for baseline)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed; splits a long run: --seeds 1 --first-seed 2")
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
@@ -254,7 +257,7 @@ def main():
     mixtures_run, tables, setup = False, [], None
     for name in args.only.split(","):
         if name in ("ring", "grid"):
-            table.append(mixture(name, range(args.seeds or 10), args.overrides))
+            table.append(mixture(name, range(args.first_seed, args.first_seed + (args.seeds or 10)), args.overrides))
             mixtures_run = True
         elif name == "shapes":
             tables.append(shapes(args.overrides))
@@ -263,7 +266,7 @@ def main():
             tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
-            tables.append(baseline.equal_time(setup, range(args.seeds or 3), train, args.overrides))
+            tables.append(baseline.equal_time(setup, range(args.first_seed, args.first_seed + (args.seeds or 3)), train, args.overrides))
         else:
             parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2 or shapes")
     if mixtures_run:
