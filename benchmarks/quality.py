@@ -253,11 +253,15 @@ def main():
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
+
+    def seeds(default):
+        return range(args.first_seed, args.first_seed + (args.seeds or default))
+
     table = ["| config | seeds | modes captured | % high quality | reverse KL | time per run |", "|---|---|---|---|---|---|"]
     mixtures_run, tables, setup = False, [], None
     for name in args.only.split(","):
         if name in ("ring", "grid"):
-            table.append(mixture(name, range(args.first_seed, args.first_seed + (args.seeds or 10)), args.overrides))
+            table.append(mixture(name, seeds(10), args.overrides))
             mixtures_run = True
         elif name == "shapes":
             tables.append(shapes(args.overrides))
@@ -266,7 +270,7 @@ def main():
             tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
-            tables.append(baseline.equal_time(setup, range(args.first_seed, args.first_seed + (args.seeds or 3)), train, args.overrides))
+            tables.append(baseline.equal_time(setup, seeds(3), train, args.overrides))
         else:
             parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2 or shapes")
     if mixtures_run:
