@@ -32,8 +32,9 @@ def train_reference(seconds, seed, out):
     return np.load(out)["images"], steps
 
 
-def equal_time(setup, seeds, train, extra):
-    """Markdown: the table over `seeds`, the ratios, and the curve's table; writes the curve and the grids."""
+def equal_time(setup, seeds, train, extra, names=("dcgan_mnist", "gan_mnist")):
+    """Markdown: the table over `seeds`, the ratios, and the curve's table; writes the curve and the grids.
+    `names`: the configs trained, dcgan_mnist first (the baseline gets the seconds it took)."""
     from tfgan import visualize
     from tfgan.evaluate import report
 
@@ -42,10 +43,12 @@ def equal_time(setup, seeds, train, extra):
     def score(samples):
         return protocol.scores(*extractor.extract(protocol.crop(samples, 0)), reference)
 
-    rows, ratios, curve = [], {"dcgan_mnist": [], "gan_mnist": []}, {}
+    if names[0] != "dcgan_mnist":
+        raise ValueError(f"the first config must be dcgan_mnist, which sets the baseline's seconds. Received: {names}")
+    rows, ratios, curve = [], {name: [] for name in names}, {}
     for seed in seeds:
         found = {}
-        for name in ("dcgan_mnist", "gan_mnist"):
+        for name in names:
             run_dir = os.path.join(protocol.RESULTS, f"{name}_seed{seed}_t10k")
             keep = ["checkpoint.every=1000", "checkpoint.keep=1000"] if seed == 0 and name == "dcgan_mnist" else []
             gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={run_dir}", f"seed={seed}", "log.verbose=0", *keep, *extra])
@@ -62,7 +65,7 @@ def equal_time(setup, seeds, train, extra):
             visualize.write_png(os.path.join(protocol.RESULTS, "baseline_samples.png"), visualize.image_grid(images[:64], rows=8))
             curve["keras.io-style DCGAN"] = [(budget * f, score(train_reference(budget * f, seed, os.path.join(protocol.RESULTS, "baseline_curve.npz"))[0])["fd"])
                                              for f in CURVE_FRACTIONS] + [(budget, found["baseline"][0]["fd"])]
-        for name in ("baseline", "dcgan_mnist", "gan_mnist"):
+        for name in ("baseline", *names):
             s, label, _ = found[name]
             ratio = s["fd"] / found["baseline"][0]["fd"]
             if name != "baseline":
