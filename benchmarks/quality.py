@@ -272,8 +272,8 @@ def main():
             tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
-            names = ["dcgan_mnist", *(n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist")]
-            tables.append(baseline.equal_time(setup, seeds(3), train, args.overrides, names))
+            others = [n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist"]
+            tables.append(baseline.equal_time(setup, seeds(3), train, args.overrides, others))
         else:
             parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2 or shapes")
     if mixtures_run:
