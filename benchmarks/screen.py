@@ -81,7 +81,7 @@ def main():
     for label, step, elapsed, generator in checkpoint_generators(run_dir, last_only=not args.curve):
         z = protocol.latents(generator, protocol.MNIST_SAMPLES, seed=11)
         samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
-        s = protocol.scores(*extractor.extract(protocol.crop(samples, 0)), reference)
+        s = protocol.scores(*extractor.extract(protocol.crop(samples, config.data.pad)), reference)  # 32x32 StyleGAN2: back to 28
         print(json.dumps(dict(tag=tag, generator=label, step=step, seconds=round(elapsed), run_seconds=round(seconds),
                               fd=round(s["fd"], 2), confident=round(100 * s["confident"], 1), precision=round(s["precision"], 3),
                               recall=round(s["recall"], 3), covered=s["covered"])), flush=True)
