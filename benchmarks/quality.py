@@ -190,7 +190,7 @@ def stylegan2(setup, extra):
         gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(runs, f'{tag}_t10k')}", "log.verbose=0",
                                             *more, *extra])
         timing[label] = protocol.logged_ms_per_step(config.run_dir)
-        pad = PAD if name == "stylegan2_mnist" else 0
+        pad = config.data.pad  # stylegan2_mnist's 32x32 samples cropped back to the classifier's 28x28
         samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
         fake, probabilities = setup["extractor"].extract(protocol.crop(samples, pad))
         rows.append(protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],

@@ -79,9 +79,8 @@ def main():
     run_dir = os.path.join(protocol.RESULTS, "screen", tag)
     _, config, seconds = quality.train(args.config, [*data_overrides, f"run_dir={run_dir}", "log.verbose=0", *args.overrides])
     for label, step, elapsed, generator in checkpoint_generators(run_dir, last_only=not args.curve):
-        z = protocol.latents(generator, protocol.MNIST_SAMPLES, seed=11)
-        samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
-        s = protocol.scores(*extractor.extract(protocol.crop(samples, config.data.pad)), reference)  # 32x32 StyleGAN2: back to 28
+        # data.pad cropped back off: StyleGAN2's MNIST is padded to 32x32, the classifier takes 28x28.
+        s = protocol.scores(*extractor.extract(quality._cropped(generator, seed=11, pad=config.data.pad)), reference)
         print(json.dumps(dict(tag=tag, generator=label, step=step, seconds=round(elapsed), run_seconds=round(seconds),
                               fd=round(s["fd"], 2), confident=round(100 * s["confident"], 1), precision=round(s["precision"], 3),
                               recall=round(s["recall"], 3), covered=s["covered"])), flush=True)
