@@ -20,6 +20,10 @@ tfgan/baseline ratios as min / median / max over the repeats, each ratio taken
 within one repeat. Like the baselines, tfgan is timed over one `fit` call
 after a warm-up call, on random data.
 
+`--only stylegan2` times configs/stylegan2_mnist.yaml (28x28 padded to 32x32) beside
+tfgan's DCGAN of configs/dcgan_mnist.yaml, both at batch 64, and prints their ratio
+(with `--variants`, also StyleGAN2 with XLA on).
+
 With a GPU (or `--only dcgan64`), it also times tfgan's 64x64x3 DCGAN
 (configs/dcgan_celeba64.yaml) in float32, mixed_float16 and mixed_bfloat16,
 each with XLA off and on. The baselines have no 64x64 network.
@@ -43,9 +47,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-STEPS = {"mlp": 400, "dcgan": 30, "dcgan_tfgan": 30, "dcgan64": 30}
+STEPS = {"mlp": 400, "dcgan": 30, "dcgan_tfgan": 30, "dcgan64": 30, "stylegan2": 20}
 BATCH = 64
-CONFIGS = {"mlp": "gan_mnist", "dcgan": "dcgan_mnist", "dcgan_own": "dcgan_mnist", "dcgan64": "dcgan_celeba64"}
+CONFIGS = {"mlp": "gan_mnist", "dcgan": "dcgan_mnist", "dcgan_own": "dcgan_mnist", "dcgan64": "dcgan_celeba64", "stylegan2": "stylegan2_mnist"}
 # dcgan64 (tfgan's 64x64x3 DCGAN, no baseline) in float32 and mixed precision, XLA off and on:
 # the GPU comparison; on a CPU float16 is emulated and very slow.
 PRECISION_GRID = [(p, x) for p in ("float32", "mixed_float16", "mixed_bfloat16") for x in ("false", "true")]
@@ -187,6 +191,11 @@ def contenders(arch, bench_dir, variants, divergence_check=False):
         return {"tfgan": me + [arch, steps], "unchecked": me + [arch, steps, NO_CHECK]}
     if arch == "dcgan_tfgan":
         return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
+    if arch == "stylegan2":  # against tfgan's own DCGAN (dcgan_mnist): there is no baseline StyleGAN2
+        commands = {"tfgan StyleGAN2": me + [arch, steps]}
+        if variants:
+            commands["tfgan StyleGAN2 XLA on"] = me + [arch, steps, "train.jit_compile=true"]
+        return {**commands, "dcgan_mnist": me + ["dcgan_tfgan", str(STEPS["dcgan_tfgan"])]}
     if arch == "dcgan64":
         return {
             f"tfgan {precision}{' XLA' if xla == 'true' else ''}": me + [
@@ -207,9 +216,9 @@ def contenders(arch, bench_dir, variants, divergence_check=False):
     return commands
 
 
-def summary(values):
+def summary(values, spec=".2f"):
     values = sorted(values)
-    return f"{values[0]:.2f} / {values[len(values) // 2]:.2f} / {values[-1]:.2f}"
+    return " / ".join(format(v, spec) for v in (values[0], values[len(values) // 2], values[-1]))
 
 
 def compare(arch, bench_dir, repeats, variants, divergence_check=False):
@@ -226,12 +235,12 @@ def compare(arch, bench_dir, repeats, variants, divergence_check=False):
         for name in names
     ]
     ratios = []
-    for base in ("keras", "torch", "unchecked"):
+    for base in ("keras", "torch", "unchecked", "dcgan_mnist"):
         if base in results:
             for name in names:
                 if name.startswith("tfgan"):  # "unchecked": tfgan without the divergence check
                     per_repeat = [a / b for a, b in zip(results[name], results[base])]
-                    ratios.append(f"| {arch} | {name} / {base} | {summary(per_repeat)} |")
+                    ratios.append(f"| {arch} | {name} / {base} | {summary(per_repeat, '.3g')} |")  # StyleGAN2 / DCGAN is 0.06
     return rows, ratios
 
 

@@ -238,6 +238,19 @@ def test_two_replicas_train_the_stylegan2_weights_of_one(tmp_path):
     assert_same_run(one, two, tolerance=1e-4)
 
 
+def test_xla_compiles_the_stylegan2_step_with_lazy_r1_and_path_length_due(tmp_path):
+    # train.jit_compile: auto turns XLA on wherever there is a GPU. The lazy regularizers'
+    # tf.cond held shapes XLA could not know at compile time (minibatch stddev, the
+    # path-length half batch, the w broadcast), and the step failed to compile. (XLA draws
+    # other stateless random numbers than the CPU kernels, so the run is not the plain one.)
+    gan = training.train(stylegan2_config(tmp_path, "xla", train={"steps": 4, "jit_compile": True}))
+    assert gan.jit_compile and int(gan.step.numpy()) == 4
+    events = read_events(os.path.join(tmp_path, "xla", "tensorboard"))
+    for tag in ("r1_penalty", "path_length_penalty", "d_loss", "g_loss"):  # steps 0 and 2 evaluate both penalties
+        assert np.isfinite(scalar(events, tag, 4)), tag
+    assert scalar(events, "path_length_penalty", 4) > 0 and scalar(events, "r1_penalty", 4) > 0
+
+
 # --- Perceptual path length ---
 
 

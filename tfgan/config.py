@@ -179,7 +179,7 @@ class TrainConfig:
     reset_optimizers: bool = False  # both optimizers' state (moments, update count) restarts with each phase (PGGAN)
     ema_decay: float = 0.0  # >0 (e.g. 0.999): keep an EMA of G, used for samples and exports
     ema_kimg: float = 0.0  # >0: the EMA's half-life in thousands of images (StyleGAN2's 10), instead of ema_decay
-    jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for DCGAN on GPUs only (README, "Speed")
+    jit_compile: Literal["auto", True, False] = "auto"  # XLA; auto: on for MLPs, and for the convolutional networks on GPUs only (README, "Speed")
     steps_per_execution: int = 1  # steps per tf.function call; more hides Python overhead
     diff_augment: list[str] = dataclasses.field(default_factory=list)  # DiffAugment policy: color, translation, cutout
     mixed_precision: Literal["float32", "mixed_float16", "mixed_bfloat16", "auto"] = "float32"  # Keras dtype policy of G and D; auto: mixed_bfloat16 where the device computes bfloat16 natively

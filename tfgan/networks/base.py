@@ -154,8 +154,10 @@ class MappingSynthesisGenerator(Generator):
         return self.mapping_network(z, labels, training=training, update_w_avg=update_w_avg)
 
     def broadcast(self, w):
-        """w [B, w_dim] -> ws [B, num_ws, w_dim]."""
-        return ops.repeat(ops.expand_dims(w, 1), self.num_ws, axis=1)
+        """w [B, w_dim] -> ws [B, num_ws, w_dim]. A broadcast, not a repeat: XLA compiles
+        the gradient of a repeat inside path length's tf.cond only with constant shapes."""
+        batch, w_dim = ops.shape(w)
+        return ops.broadcast_to(ops.expand_dims(w, 1), (batch, self.num_ws, w_dim))
 
     def synthesis(self, ws, training=None, seed=None, noise="auto", features=False):
         """images [B, H, W, C] from ws; with `features`, (images, [each block's feature map]).

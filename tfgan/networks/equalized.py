@@ -134,21 +134,24 @@ class MinibatchStddev(keras.layers.Layer):
         self.group_size, self.contiguous = int(group_size), bool(contiguous)
 
     def call(self, x):
-        shape = tf.shape(x)
-        group = shape[0] if self.group_size == 0 else tf.minimum(self.group_size, shape[0])
+        # Static dimensions where known: XLA needs the gradient's shapes at compile time,
+        # and inside lazy R1's tf.cond it cannot fold tf.shape (or a transpose's
+        # inverted permutation) into constants.
+        shape = [d if d is not None else tf.shape(x)[i] for i, d in enumerate(x.shape)]
+        group = shape[0] if self.group_size == 0 else (
+            min(self.group_size, shape[0]) if isinstance(shape[0], int) else tf.minimum(self.group_size, shape[0]))
         y = tf.cast(x, tf.float32)
         if self.contiguous:
-            y = tf.reshape(y, [-1, group, shape[1], shape[2], shape[3]])  # [M, G, H, W, C]
-            y = tf.transpose(y, [1, 0, 2, 3, 4])  # [G, M, ...]
+            y, axis = tf.reshape(y, [-1, group, shape[1], shape[2], shape[3]]), 1  # [M, G, H, W, C]
         else:
-            y = tf.reshape(y, [group, -1, shape[1], shape[2], shape[3]])  # [G, M, H, W, C]
-        y = tf.sqrt(tf.reduce_mean(tf.square(y - tf.reduce_mean(y, axis=0, keepdims=True)), axis=0) + 1e-8)
-        y = tf.reduce_mean(y, axis=[1, 2, 3], keepdims=True)  # [M, 1, 1, 1]: one number per group
+            y, axis = tf.reshape(y, [group, -1, shape[1], shape[2], shape[3]]), 0  # [G, M, H, W, C]
+        y = tf.sqrt(tf.reduce_mean(tf.square(y - tf.reduce_mean(y, axis=axis, keepdims=True)), axis=axis) + 1e-8)
+        y = tf.cast(tf.reduce_mean(y, axis=[1, 2, 3], keepdims=True), x.dtype)  # [M, 1, 1, 1]: one number per group
         if self.contiguous:
-            y = tf.repeat(tf.cast(y, x.dtype), group, axis=0)  # sample b has group b // G's
-            y = tf.tile(y, [1, shape[1], shape[2], 1])
+            y = tf.reshape(tf.broadcast_to(y[:, None], [shape[0] // group, group, 1, 1, 1]), [-1, 1, 1, 1])  # b gets group b // G's
         else:
-            y = tf.tile(tf.cast(y, x.dtype), [group, shape[1], shape[2], 1])  # back to [B, H, W, 1], in the same order
+            y = tf.reshape(tf.broadcast_to(y[None], [group, shape[0] // group, 1, 1, 1]), [-1, 1, 1, 1])  # back in the same order
+        y = tf.broadcast_to(y, [shape[0], shape[1], shape[2], 1])
         return tf.concat([x, y], axis=-1)
 
     def compute_output_shape(self, input_shape):
