@@ -241,7 +241,9 @@ def _cropped(generator, seed, pad=PAD):
     from tfgan import visualize
 
     z = protocol.latents(generator, protocol.MNIST_SAMPLES, seed)
-    samples = np.concatenate([generator(z[i : i + 500], training=False).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
+    labels = protocol.requested(generator, protocol.MNIST_SAMPLES)  # a cGAN's classes in turn
+    samples = np.concatenate([generator(z[i : i + 500], None if labels is None else labels[i : i + 500], training=False).numpy()
+                              for i in range(0, protocol.MNIST_SAMPLES, 500)])
     return protocol.crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)
 
 

@@ -62,6 +62,8 @@ def checkpoint_generators(run_dir, last_only):
 
 
 def main():
+    from tfgan import metrics
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="a config of configs/, e.g. dcgan_mnist")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides")
@@ -80,10 +82,13 @@ def main():
     _, config, seconds = quality.train(args.config, [*data_overrides, f"run_dir={run_dir}", "log.verbose=0", *args.overrides])
     for label, step, elapsed, generator in checkpoint_generators(run_dir, last_only=not args.curve):
         # data.pad cropped back off: StyleGAN2's MNIST is padded to 32x32, the classifier takes 28x28.
-        s = protocol.scores(*extractor.extract(quality._cropped(generator, seed=11, pad=config.data.pad)), reference)
+        fake, probabilities = extractor.extract(quality._cropped(generator, seed=11, pad=config.data.pad))
+        s = protocol.scores(fake, probabilities, reference)
+        requested = protocol.requested(generator, len(probabilities))  # the classes _cropped asked a cGAN for
+        accuracy = {} if requested is None else {"requested_accuracy": round(100 * metrics.class_accuracy(probabilities, requested), 1)}
         print(json.dumps(dict(tag=tag, generator=label, step=step, seconds=round(elapsed), run_seconds=round(seconds),
                               fd=round(s["fd"], 2), confident=round(100 * s["confident"], 1), precision=round(s["precision"], 3),
-                              recall=round(s["recall"], 3), covered=s["covered"])), flush=True)
+                              recall=round(s["recall"], 3), covered=s["covered"], **accuracy)), flush=True)
 
 
 if __name__ == "__main__":
