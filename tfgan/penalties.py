@@ -71,12 +71,6 @@ class GradientPenalty(Hook):
         return {"weight": self.weight, "epsilon": self.epsilon}
 
 
-def batch_size(x):
-    """x's first dimension, a Python int where the trace knows it: XLA compiles a lazy
-    regularizer's tf.cond only where the shapes inside it are static."""
-    return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-
-
 def lazily(counter, every, compute, size):
     """(compute() where `counter` is a multiple of `every`, else [size] zeros; whether it was):
     a lazy regularizer's term, traced once and skipped at run time in between."""
@@ -99,7 +93,8 @@ class R1Penalty(Hook):
             grads = input_gradients(gan, real, labels)
             return 0.5 * self.gamma * self.every * tf.reduce_sum(tf.square(grads), axis=1)
 
-        return lazily(gan.d_optimizer.iterations, self.every, penalty, batch_size(real))[0]
+        # keras.ops.shape: static where the trace knows it, which XLA needs inside the tf.cond.
+        return lazily(gan.d_optimizer.iterations, self.every, penalty, keras.ops.shape(real)[0])[0]
 
     def get_config(self):
         return {"gamma": self.gamma, "every": self.every}
@@ -144,7 +139,7 @@ class PathLengthPenalty(Hook):
         return {"path_length_mean": [self.mean]}
 
     def generator_penalty(self, gan, fake, labels):
-        generator, batch = gan.generator, batch_size(fake)
+        generator, batch = gan.generator, keras.ops.shape(fake)[0]  # static where known, for XLA
         # Every batch_shrink-th example: the same examples whatever the number of replicas.
         size = batch // self.batch_shrink
         seed = gan.hook_seed(self)

@@ -137,7 +137,7 @@ class MinibatchStddev(keras.layers.Layer):
         # Static dimensions where known: XLA needs the gradient's shapes at compile time,
         # and inside lazy R1's tf.cond it cannot fold tf.shape (or a transpose's
         # inverted permutation) into constants.
-        shape = [d if d is not None else tf.shape(x)[i] for i, d in enumerate(x.shape)]
+        shape = ops.shape(x)  # ints where static, tensors where not
         group = shape[0] if self.group_size == 0 else (
             min(self.group_size, shape[0]) if isinstance(shape[0], int) else tf.minimum(self.group_size, shape[0]))
         y = tf.cast(x, tf.float32)
