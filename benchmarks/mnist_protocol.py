@@ -96,11 +96,6 @@ def latents(generator, num, seed):
     return tf.random.stateless_normal([num, generator.latent_dim], seed=[seed, 0])
 
 
-def requested(generator, num):
-    """The classes a cGAN is asked for, in turn (as tfgan.evaluate draws them); None for a GAN."""
-    return np.arange(num) % generator.num_classes if generator.num_classes else None
-
-
 def write_grid(gan, path):
     from tfgan import visualize
 

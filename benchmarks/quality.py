@@ -239,9 +239,10 @@ def _cropped(generator, seed, pad=PAD):
     (A checkpoint at a phase's last step loads as the next phase at alpha 0: the
     same images, upsampled.)"""
     from tfgan import visualize
+    from tfgan.evaluate import report
 
     z = protocol.latents(generator, protocol.MNIST_SAMPLES, seed)
-    labels = protocol.requested(generator, protocol.MNIST_SAMPLES)  # a cGAN's classes in turn
+    labels = report.requested(generator, protocol.MNIST_SAMPLES)  # a cGAN's classes in turn
     samples = np.concatenate([generator(z[i : i + 500], None if labels is None else labels[i : i + 500], training=False).numpy()
                               for i in range(0, protocol.MNIST_SAMPLES, 500)])
     return protocol.crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)

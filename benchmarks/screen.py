@@ -63,6 +63,7 @@ def checkpoint_generators(run_dir, last_only):
 
 def main():
     from tfgan import metrics
+    from tfgan.evaluate import report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="a config of configs/, e.g. dcgan_mnist")
@@ -84,7 +85,7 @@ def main():
         # data.pad cropped back off: StyleGAN2's MNIST is padded to 32x32, the classifier takes 28x28.
         fake, probabilities = extractor.extract(quality._cropped(generator, seed=11, pad=config.data.pad))
         s = protocol.scores(fake, probabilities, reference)
-        requested = protocol.requested(generator, len(probabilities))  # the classes _cropped asked a cGAN for
+        requested = report.requested(generator, len(probabilities))  # the classes _cropped asked a cGAN for
         accuracy = {} if requested is None else {"requested_accuracy": round(100 * metrics.class_accuracy(probabilities, requested), 1)}
         print(json.dumps(dict(tag=tag, generator=label, step=step, seconds=round(elapsed), run_seconds=round(seconds),
                               fd=round(s["fd"], 2), confident=round(100 * s["confident"], 1), precision=round(s["precision"], 3),

@@ -52,10 +52,15 @@ def _upscaling(made, data):
     return factor if factor * made[0] == data[0] else None
 
 
+def requested(generator, num):
+    """The labels `num` samples ask a cGAN for: the classes in turn; None for a GAN."""
+    return np.arange(num) % generator.num_classes if generator.num_classes else None
+
+
 def draw(generator, num, seed=0, batch_size=500):
     """(samples, requested labels): `num` samples from fixed noise, classes in turn for a cGAN."""
     z = latent.normal_tf(num, generator.latent_dim, seed)  # the z of GAN.generate and of exports
-    labels = np.arange(num) % generator.num_classes if generator.num_classes else None
+    labels = requested(generator, num)
     parts = []
     for start in range(0, num, batch_size):
         batch_labels = None if labels is None else tf.constant(labels[start : start + batch_size], tf.int32)
@@ -67,7 +72,7 @@ def path_pairs(generator, num, seed=0, epsilon=PPL_EPSILON, batch_size=250):
     """(start, end) images [num, H, W, C] for the PPL in W at endpoints: synthesis of w and of
     w + epsilon (w' - w), w and w' the mapping of two z (of one class, classes in turn for a cGAN)."""
     z = latent.normal_tf(2 * num, generator.latent_dim, seed)
-    labels = np.arange(num) % generator.num_classes if generator.num_classes else None
+    labels = requested(generator, num)
     starts, ends = [], []
     for start in range(0, num, batch_size):
         stop = min(start + batch_size, num)
