@@ -96,6 +96,8 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("loss: {r1_gamma: often}\n", "loss.r1_gamma: expected a number or one of 'auto', got 'often'"),
         ("train: {ema_decay: 0.9, ema_kimg: 10}\n", "train.ema_kimg: expected a half-life >= 0, and 0 where train.ema_decay is set"),
         ("model: {network: stylegan2, stylegan2: {style_mixing: 1.5}}\n", "model.stylegan2.style_mixing: expected a probability in \\[0, 1\\]"),
+        ("model: {network: stylegan2, stylegan2: {channel_base: 256, channel_max: 64, mbstd_channels: 5}}\n",
+         "model.stylegan2.mbstd_channels: expected a divisor of D's 64 maps at 4x4, got 5"),
         ("loss: {gradient_penalty: -.inf}\n", "loss.gradient_penalty: expected a finite number, got -inf"),
         ("train: {ema_decay: .nan}\n", "train.ema_decay: expected a finite number, got nan"),
         ("name: ..\n", r"name: expected a plain directory name \(not empty, no '/', not . or ..\), got '..'"),

@@ -82,6 +82,20 @@ def test_minibatch_stddev_groups_consecutive_samples_so_replica_shares_group_ali
         np.testing.assert_allclose(MinibatchStddev(4, contiguous=True)(x[4 * g : 4 * g + 4]).numpy()[..., -1], expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_minibatch_stddev_with_several_channels_gives_one_statistic_per_slice_of_the_maps(contiguous):
+    x = np.random.default_rng(3).standard_normal((8, 2, 2, 6)).astype(np.float32)
+    from tfgan.networks.equalized import MinibatchStddev
+
+    y = MinibatchStddev(4, contiguous=contiguous, num_channels=3)(x).numpy()
+    np.testing.assert_array_equal(y[..., :6], x)
+    for b in range(8):
+        group = x[4 * (b // 4) : 4 * (b // 4) + 4] if contiguous else x[b % 2 :: 2]
+        std = np.sqrt(group.var(axis=0) + 1e-8)  # [2, 2, 6]
+        for f in range(3):  # channels 2f and 2f + 1
+            np.testing.assert_allclose(y[b, :, :, 6 + f], std[..., 2 * f : 2 * f + 2].mean(), rtol=1e-5)
+
+
 def test_mapping_normalizes_z_and_moves_w_avg_toward_the_batch_mean_in_training_only():
     mapping = style_layers.MappingNetwork(8, 8, 2, w_avg_beta=0.9)
     mapping.build()

@@ -103,11 +103,15 @@ class StyleGAN2Options:
     pl_decay: float = 0.01  # of the path lengths' running mean
     pl_batch_shrink: int = 2  # the penalty is computed on 1/N of the batch
     mbstd_group: int = 4  # D's minibatch standard deviation over groups of this many (1: off)
+    mbstd_channels: int = 1  # ... as this many statistics, each over a slice of D's 4x4 maps (StyleGAN2-ADA's mbstd_num_channels)
 
     def validate(self, config, fail):
-        for key in ("w_dim", "mapping_layers", "channel_base", "channel_max", "pl_every", "pl_batch_shrink", "mbstd_group"):
+        for key in ("w_dim", "mapping_layers", "channel_base", "channel_max", "pl_every", "pl_batch_shrink", "mbstd_group", "mbstd_channels"):
             if getattr(self, key) <= 0:
                 fail(f"model.stylegan2.{key}", "a positive integer", getattr(self, key))
+        maps = min(self.channel_base // 4, self.channel_max)  # D's maps at 4x4, which the statistics split
+        if maps % self.mbstd_channels:
+            fail("model.stylegan2.mbstd_channels", f"a divisor of D's {maps} maps at 4x4", self.mbstd_channels)
         if not 0.0 <= self.style_mixing <= 1.0:
             fail("model.stylegan2.style_mixing", "a probability in [0, 1]", self.style_mixing)
         if self.pl_weight < 0:

@@ -120,18 +120,20 @@ class PixelNormalization(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class MinibatchStddev(keras.layers.Layer):
-    """[B, H, W, C] -> [B, H, W, C + 1]. Samples i, i + B/G, i + 2B/G, ... form a group
+    """[B, H, W, C] -> [B, H, W, C + F]. Samples i, i + B/G, i + 2B/G, ... form a group
     of G (as the reference groups them); B must be a multiple of G, or smaller than it.
     `group_size` 0: one group of the whole minibatch (the paper's original statistic).
+    `num_channels` F: the C channels split into F slices, one statistic each
+    (StyleGAN2-ADA's mbstd_num_channels; C must be a multiple of F).
 
     `contiguous`: samples G i, ..., G i + G - 1 form a group instead. Then a batch
     split over replicas in shares of a multiple of G groups as the whole batch
     does on one device, so N replicas train what one does (StyleGAN2 here).
     """
 
-    def __init__(self, group_size=4, contiguous=False, **kwargs):
+    def __init__(self, group_size=4, contiguous=False, num_channels=1, **kwargs):
         super().__init__(**kwargs)
-        self.group_size, self.contiguous = int(group_size), bool(contiguous)
+        self.group_size, self.contiguous, self.num_channels = int(group_size), bool(contiguous), int(num_channels)
 
     def call(self, x):
         # Static dimensions where known: XLA needs the gradient's shapes at compile time,
@@ -146,16 +148,18 @@ class MinibatchStddev(keras.layers.Layer):
         else:
             y, axis = tf.reshape(y, [group, -1, shape[1], shape[2], shape[3]]), 0  # [G, M, H, W, C]
         y = tf.sqrt(tf.reduce_mean(tf.square(y - tf.reduce_mean(y, axis=axis, keepdims=True)), axis=axis) + 1e-8)
-        y = tf.cast(tf.reduce_mean(y, axis=[1, 2, 3], keepdims=True), x.dtype)  # [M, 1, 1, 1]: one number per group
+        f = self.num_channels
+        y = tf.reshape(y, [-1, shape[1], shape[2], f, shape[3] // f])  # [M, H, W, F, C/F]
+        y = tf.cast(tf.reduce_mean(y, axis=[1, 2, 4])[:, None, None, :], x.dtype)  # [M, 1, 1, F]: F numbers per group
         if self.contiguous:
-            y = tf.reshape(tf.broadcast_to(y[:, None], [shape[0] // group, group, 1, 1, 1]), [-1, 1, 1, 1])  # b gets group b // G's
+            y = tf.reshape(tf.broadcast_to(y[:, None], [shape[0] // group, group, 1, 1, f]), [-1, 1, 1, f])  # b gets group b // G's
         else:
-            y = tf.reshape(tf.broadcast_to(y[None], [group, shape[0] // group, 1, 1, 1]), [-1, 1, 1, 1])  # back in the same order
-        y = tf.broadcast_to(y, [shape[0], shape[1], shape[2], 1])
+            y = tf.reshape(tf.broadcast_to(y[None], [group, shape[0] // group, 1, 1, f]), [-1, 1, 1, f])  # back in the same order
+        y = tf.broadcast_to(y, [shape[0], shape[1], shape[2], f])
         return tf.concat([x, y], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], input_shape[-1] + 1)
+        return (*input_shape[:-1], input_shape[-1] + self.num_channels)
 
     def get_config(self):
-        return {**super().get_config(), "group_size": self.group_size, "contiguous": self.contiguous}
+        return {**super().get_config(), "group_size": self.group_size, "contiguous": self.contiguous, "num_channels": self.num_channels}

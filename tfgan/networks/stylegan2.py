@@ -146,11 +146,11 @@ def _conv(filters, kernel_size, **kwargs):
 class StyleGAN2Discriminator(Discriminator):
     """images [B, r, r, C] (and labels [B]) -> scores [B, 1] (float32)."""
 
-    def __init__(self, sample_shape, num_classes=0, channel_base=16384, channel_max=512, mbstd_group=4, mapping_layers=8, **kwargs):
+    def __init__(self, sample_shape, num_classes=0, channel_base=16384, channel_max=512, mbstd_group=4, mapping_layers=8, mbstd_channels=1, **kwargs):
         super().__init__(**kwargs)
         self.sample_shape = tuple(int(s) for s in sample_shape)
         self.num_classes, self.channel_base, self.channel_max = int(num_classes), int(channel_base), int(channel_max)
-        self.mbstd_group, self.mapping_layers = int(mbstd_group), int(mapping_layers)
+        self.mbstd_group, self.mapping_layers, self.mbstd_channels = int(mbstd_group), int(mapping_layers), int(mbstd_channels)
         top = self.sample_shape[0]
         ch = self.channels = channel_counts(top, self.channel_base, self.channel_max)
         self.block_resolutions = [r for r in reversed(resolutions(top)) if r > BASE]
@@ -160,7 +160,10 @@ class StyleGAN2Discriminator(Discriminator):
              _conv(ch[r // 2], 1, down=True, use_bias=False, name=f"b{r}_skip")]
             for r in self.block_resolutions
         ]
-        self.stddev = equalized.MinibatchStddev(self.mbstd_group, contiguous=True, name="b4_mbstd") if self.mbstd_group != 1 else None
+        self.stddev = (
+            equalized.MinibatchStddev(self.mbstd_group, contiguous=True, num_channels=self.mbstd_channels, name="b4_mbstd")
+            if self.mbstd_group != 1 else None
+        )
         self.last_conv = _conv(ch[BASE], 3, name="b4_conv")
         self.dense = equalized.EqualizedDense(ch[BASE], gain=1.0, name="b4_fc")
         self.cmap_dim = ch[BASE] if self.num_classes else 0
@@ -177,7 +180,7 @@ class StyleGAN2Discriminator(Discriminator):
             conv0.build((None, r, r, ch[r]))
             conv1.build((None, r, r, ch[r]))
             skip.build((None, r, r, ch[r]))
-        self.last_conv.build((None, BASE, BASE, ch[BASE] + (self.stddev is not None)))
+        self.last_conv.build((None, BASE, BASE, ch[BASE] + (self.mbstd_channels if self.stddev is not None else 0)))
         self.dense.build((None, BASE * BASE * ch[BASE]))
         self.score.build((None, ch[BASE]))
         if self.label_map is not None:
@@ -204,7 +207,7 @@ class StyleGAN2Discriminator(Discriminator):
         return {
             **super().get_config(), "sample_shape": self.sample_shape, "num_classes": self.num_classes,
             "channel_base": self.channel_base, "channel_max": self.channel_max, "mbstd_group": self.mbstd_group,
-            "mapping_layers": self.mapping_layers,
+            "mapping_layers": self.mapping_layers, "mbstd_channels": self.mbstd_channels,
         }
 
 
@@ -221,7 +224,8 @@ def build(config, examples, d_shape):
         options.channel_base, options.channel_max, options.style_mixing, name="generator",
     )
     discriminator = StyleGAN2Discriminator(
-        d_shape, num_classes, options.channel_base, options.channel_max, options.mbstd_group, options.mapping_layers, name="discriminator",
+        d_shape, num_classes, options.channel_base, options.channel_max, options.mbstd_group, options.mapping_layers, options.mbstd_channels,
+        name="discriminator",
     )
     return generator, discriminator
 
