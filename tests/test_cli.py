@@ -163,6 +163,34 @@ def test_ctrl_c_and_sigterm_save_a_checkpoint_and_resume_continues_from_it(tmp_p
     assert f"done at step {saved[0] + 15}" in resumed.stdout
 
 
+def _raised(action):
+    """What `action` raised, KeyboardInterrupt included (pytest.raises lets that one through)."""
+    try:
+        action()
+    except KeyboardInterrupt as e:
+        return type(e)
+    return None
+
+
+@pytest.mark.parametrize("stop, raised", [(signal.SIGINT, "KeyboardInterrupt"), (signal.SIGTERM, "Terminated")])
+def test_a_signal_in_training_stops_at_the_next_batch_end_and_a_second_one_at_once(stop, raised):
+    from tfgan.callbacks import signals
+
+    before = signal.getsignal(stop)
+    batch_end = signals.StopAtSignal()
+
+    def wait():
+        time.sleep(0.05)  # long enough for the handler to run
+
+    with signals.deferred():
+        assert _raised(lambda: (os.kill(os.getpid(), stop), wait())) is None  # mid-step: only marked
+        assert _raised(lambda: batch_end.on_train_batch_end(0)).__name__ == raised
+        assert _raised(lambda: batch_end.on_train_batch_end(1)) is None  # raised once, then cleared
+        os.kill(os.getpid(), stop)
+        assert _raised(lambda: (os.kill(os.getpid(), stop), wait())).__name__ == raised  # a second signal: at once
+    assert signal.getsignal(stop) is before  # the previous handlers are back
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint_and_its_leftovers_are_removed(tmp_path):
     args = tiny(tmp_path, train={"steps": 10**7})
     index = tmp_path / "run" / "checkpoints" / "checkpoint"

@@ -28,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from tfgan import architectures, atomic, callbacks, data, distribute, rundir
+from tfgan.callbacks import signals
 from tfgan.augment import DiffAugment
 from tfgan import config as config_lib
 from tfgan.config import Config
@@ -275,8 +276,10 @@ def _train(config, resume, chief):
         fit_callbacks.insert(0, logger)
         if config.log.verbose:
             fit_callbacks.insert(0, callbacks.ProgressLogger(config.train.steps))
+    fit_callbacks.append(signals.StopAtSignal())
     try:
-        _fit(gan, config, examples, fit_callbacks)
+        with signals.deferred():
+            _fit(gan, config, examples, fit_callbacks)
         checkpoints.save()
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where the CLI turns it into `Terminated`
         raise Interrupted(int(gan.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None

@@ -1,4 +1,4 @@
-"""Keras callbacks that act between epochs: TensorBoard logging, checkpoints, tick lines, and the divergence guard."""
+"""Keras callbacks that act between epochs (TensorBoard logging, checkpoints, tick lines, the divergence guard) and between steps (signals)."""
 
 from tfgan.callbacks.checkpoint import CheckpointCallback, Checkpoints
 from tfgan.callbacks.divergence import DivergenceGuard
