@@ -16,7 +16,7 @@ import keras
 
 from tfgan.errors import Terminated
 
-_pending = []  # the signals received and not yet raised
+_pending = []  # the signal received and not yet raised: at most one, as a second raises at once
 
 
 def _handler(signum, frame):
@@ -33,9 +33,7 @@ def _exception(signum):
 def raise_pending():
     """Raises the stop a signal asked for, if one did."""
     if _pending:
-        signum = _pending.pop()
-        _pending.clear()
-        raise _exception(signum)
+        raise _exception(_pending.pop())
 
 
 @contextlib.contextmanager
