@@ -109,7 +109,9 @@ class StyleGAN2Options:
         for key in ("w_dim", "mapping_layers", "channel_base", "channel_max", "pl_every", "pl_batch_shrink", "mbstd_group", "mbstd_channels"):
             if getattr(self, key) <= 0:
                 fail(f"model.stylegan2.{key}", "a positive integer", getattr(self, key))
-        maps = min(self.channel_base // 4, self.channel_max)  # D's maps at 4x4, which the statistics split
+        # D's maps at 4x4, which the statistics split: networks.stylegan2.channel_counts' rule, written
+        # out here because config checks run before TensorFlow is imported.
+        maps = min(self.channel_base // 4, self.channel_max)
         if maps % self.mbstd_channels:
             fail("model.stylegan2.mbstd_channels", f"a divisor of D's {maps} maps at 4x4", self.mbstd_channels)
         if not 0.0 <= self.style_mixing <= 1.0:
