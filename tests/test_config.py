@@ -81,6 +81,7 @@ def test_exponent_without_a_dot_is_read_as_a_number(tmp_path):
         ("data: {source: npz, path: x.npz}\neval: {every: 100}\n", "eval.features: expected classifier:PATH or inception for image metrics, got None"),
         ("loss: {gradient_penalty: -1}\n", r"loss.gradient_penalty: expected a weight >= 0 \(0: off\), got -1"),
         ("loss: {r1_gamma: 1, r1_every: 0}\n", "loss.r1_every: expected a positive integer, got 0"),
+        ("loss: {gradient_penalty: 10, gradient_penalty_every: 0}\n", "loss.gradient_penalty_every: expected a positive integer, got 0"),
         ("data: {source: npz, path: x.npz}\nmodel: {network: dcgan}\nloss: {gradient_penalty: 10}\n",
          "model.dcgan.d_norm: expected layer or none with a gradient penalty"),
         ("model: {network: dcgan, dcgan: {d_norm: group}}\n", "model.dcgan.d_norm: expected one of"),

@@ -79,7 +79,18 @@ def test_r1_is_half_gamma_squared_gradient_norm_on_real_data_and_lazy_every_k_up
         np.testing.assert_allclose(lazy.discriminator_penalty(gan, real, None, None), np.full(5, expected), rtol=1e-5)
 
 
-@pytest.mark.parametrize("hook", [GradientPenalty(10.0), R1Penalty(5.0, every=4)])
+def test_lazy_gradient_penalty_is_k_times_the_penalty_every_k_d_updates_and_zero_between():
+    gan = stub_gan(linear(tf.constant([1.0, 2.0, 2.0])))  # |grad D| = 3 everywhere: 10 * (3 - 1)² = 40
+    real, fake = tf.random.normal([5, 3], seed=3), tf.zeros([5, 3])
+    np.testing.assert_allclose(GradientPenalty(10.0).discriminator_penalty(gan, real, fake, None), np.full(5, 40.0), rtol=1e-5)
+    lazy = GradientPenalty(10.0, every=4)
+    assert lazy.d_every == 4  # so the run corrects D's optimizer, as for lazy R1
+    for iterations, expected in ((0, 160.0), (1, 0.0), (3, 0.0), (8, 160.0)):
+        gan.d_optimizer.iterations.assign(iterations)
+        np.testing.assert_allclose(lazy.discriminator_penalty(gan, real, fake, None), np.full(5, expected), rtol=1e-5)
+
+
+@pytest.mark.parametrize("hook", [GradientPenalty(10.0), GradientPenalty(10.0, every=4), R1Penalty(5.0, every=4)])
 def test_penalty_hooks_round_trip_through_their_config(hook):
     clone = type(hook).from_config(hook.get_config())
     assert clone.get_config() == hook.get_config()

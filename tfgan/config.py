@@ -106,6 +106,7 @@ class LossConfig:
     name: Literal["minimax", "non_saturating", "least_squares", "wasserstein", "hinge"] = "non_saturating"
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     gradient_penalty: float = 0.0  # WGAN-GP weight (10 in the paper); 0: off
+    gradient_penalty_every: int = 1  # lazy WGAN-GP: computed every N discriminator updates, scaled by N
     r1_gamma: Union[float, Literal["auto"]] = 0.0  # R1 penalty gamma on real data; 0: off; auto: StyleGAN2-ADA's 0.0002 res^2 / batch
     r1_every: int = 1  # lazy R1: computed every N discriminator updates, scaled by N
     lazy_correction: bool = True  # a lazily regularized network's lr and Adam betas ** N/(N+1), as StyleGAN2 (tfgan.training.lazy_corrected)
@@ -119,7 +120,7 @@ class LossConfig:
         for key in ("gradient_penalty", "r1_gamma", "drift"):
             if getattr(self, key) != "auto" and getattr(self, key) < 0:
                 _fail(f"loss.{key}", "a weight >= 0 (0: off)", getattr(self, key))
-        _positive(self, "loss", "r1_every")
+        _positive(self, "loss", "r1_every", "gradient_penalty_every")
 
 
 @dataclasses.dataclass

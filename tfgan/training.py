@@ -196,7 +196,7 @@ def _hooks(config, examples):
     if config.train.diff_augment:
         hooks.append(DiffAugment(config.train.diff_augment))
     if loss.gradient_penalty:
-        hooks.append(GradientPenalty(loss.gradient_penalty))
+        hooks.append(GradientPenalty(loss.gradient_penalty, every=loss.gradient_penalty_every))
     if loss.r1_gamma:
         hooks.append(R1Penalty(r1_gamma(config, examples), loss.r1_every))
     if config.train.ema():
