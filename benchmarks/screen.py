@@ -34,7 +34,8 @@ def reference_features(mnist_dir, classifier_path):
     from tfgan import data
     from tfgan.evaluate import classifier, features
 
-    overrides = ["data.source=idx", f"data.path={os.path.join(mnist_dir, 't10k-images-idx3-ubyte.gz')}"]
+    overrides = ["data.source=idx", f"data.path={os.path.join(mnist_dir, 't10k-images-idx3-ubyte.gz')}",
+                 f"data.labels_path={os.path.join(mnist_dir, 't10k-labels-idx1-ubyte.gz')}"]  # for model.conditional=true
     examples = data.load(config_lib.from_overrides(overrides).data, False, 0)
     extractor = features.classifier(classifier_path)
     real = classifier.scale(examples.samples[np.random.default_rng(0).permutation(len(examples.samples))])
