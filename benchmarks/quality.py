@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,shapes] [--seeds N] [--first-seed K]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes] [--seeds N] [--first-seed K]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -31,10 +31,14 @@
   at truncation psi 1.0, 0.7 and 0.5 (Fréchet distance, precision, recall), its
   perceptual path length (in W, endpoints, epsilon 1e-4, the classifier's
   features), its run exported and drawn by `tfgan.generate --style-mix` (the
-  figure goes to benchmarks/results/), and the conditional stylegan2_mnist
-  (model.conditional=true) for its requested-class accuracy.
-- shapes: stylegan2_shapes as shipped, with its wall time; writes 64 samples
-  (its EMA generator, fixed z) beside 64 real images to benchmarks/results/.
+  figure goes to benchmarks/results/).
+- stylegan2_cond: the conditional stylegan2_mnist (model.conditional=true)
+  for its requested-class accuracy (its own benchmark: each StyleGAN2 run is
+  about an hour on 2 cores).
+- shapes: stylegan2_shapes as shipped, with its wall time and the share of
+  1,000 samples that tfgan.data.shapes.find calls clean (one plain disc, one
+  plain square, a plain background); writes 64 samples (its EMA generator,
+  fixed z) beside 64 real images to benchmarks/results/.
 
 Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
@@ -178,58 +182,71 @@ def pggan(setup, extra):
     return "\n".join(table) + f"\n\npggan_mnist: {config.train.steps:,} steps in {seconds:.0f} s; growth picture: benchmarks/results/pggan_mnist_growth.png"
 
 
+def _scored_run(setup, label, name, more, extra):
+    """Trains config `name` (+ `more`) on the split and scores 5,000 samples: (gan, config, its table row)."""
+    from tfgan.evaluate import report
+
+    tag = label.replace(", conditional", "_cond")
+    gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(HERE, 'results', f'{tag}_t10k')}", "log.verbose=0",
+                                        *more, *extra])
+    samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
+    fake, probabilities = setup["extractor"].extract(protocol.crop(samples, config.data.pad))  # 32x32 cropped back to 28x28
+    row = protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
+                               requested if gan.num_classes else None, setup["accuracy"])
+    print(row, flush=True)
+    protocol.write_grid(gan, os.path.join(HERE, "results", f"{tag}_samples.png"))
+    return gan, config, row
+
+
 def stylegan2(setup, extra):
-    from tfgan import export, generate, metrics
+    from tfgan import export, generate, latent, metrics
     from tfgan.evaluate import report
 
     runs = os.path.join(HERE, "results")
-    rows, timing, truncation = [], {}, []
-    for label, name, more in (("stylegan2_mnist", "stylegan2_mnist", []), ("dcgan_mnist", "dcgan_mnist", []),
-                              ("stylegan2_mnist, conditional", "stylegan2_mnist", ["model.conditional=true"])):
-        tag = label.replace(", conditional", "_cond")
-        gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(runs, f'{tag}_t10k')}", "log.verbose=0",
-                                            *more, *extra])
-        timing[label] = protocol.logged_ms_per_step(config.run_dir)
-        pad = config.data.pad  # stylegan2_mnist's 32x32 samples cropped back to the classifier's 28x28
-        samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
-        fake, probabilities = setup["extractor"].extract(protocol.crop(samples, pad))
-        rows.append(protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
-                                 requested if gan.num_classes else None, setup["accuracy"]))
-        print(rows[-1], flush=True)
-        protocol.write_grid(gan, os.path.join(runs, f"{tag}_samples.png"))
-        if label != "stylegan2_mnist":
-            continue
-        from tfgan import latent
-
-        z = latent.normal_tf(protocol.MNIST_SAMPLES, gan.latent_dim, 11)
-        for psi in (1.0, 0.7, 0.5):
-            images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
-            fake, _ = setup["extractor"].extract(protocol.crop(images, pad))
-            fd = metrics.frechet_distance(metrics.GaussianStats.of(setup["reference"]), metrics.GaussianStats.of(fake))
-            precision, recall = metrics.precision_recall(setup["reference"], fake)
-            truncation.append(f"| {psi} | {fd:.2f} | {precision:.3f} | {recall:.3f} |")
-            print(truncation[-1], flush=True)
-        start, end = report.path_pairs(gan.sampler, protocol.MNIST_SAMPLES, seed=13)
-        ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(protocol.crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
-        path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
-        figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
-        assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
-                              "--out", figure]) == 0
+    gan, config, row = _scored_run(setup, "stylegan2_mnist", "stylegan2_mnist", [], extra)
+    pad, truncation = config.data.pad, []
+    z = latent.normal_tf(protocol.MNIST_SAMPLES, gan.latent_dim, 11)
+    for psi in (1.0, 0.7, 0.5):
+        images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
+        fake, _ = setup["extractor"].extract(protocol.crop(images, pad))
+        fd = metrics.frechet_distance(metrics.GaussianStats.of(setup["reference"]), metrics.GaussianStats.of(fake))
+        precision, recall = metrics.precision_recall(setup["reference"], fake)
+        truncation.append(f"| {psi} | {fd:.2f} | {precision:.3f} | {recall:.3f} |")
+        print(truncation[-1], flush=True)
+    start, end = report.path_pairs(gan.sampler, protocol.MNIST_SAMPLES, seed=13)
+    ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(protocol.crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
+    path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
+    figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
+    assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
+                          "--out", figure]) == 0
+    timing = {"stylegan2_mnist": protocol.logged_ms_per_step(config.run_dir)}
+    _, dcgan_config, dcgan_row = _scored_run(setup, "dcgan_mnist", "dcgan_mnist", [], extra)
+    timing["dcgan_mnist"] = protocol.logged_ms_per_step(dcgan_config.run_dir)
     speed = (f"ms per step (median of the logged rates): {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
              f"per image, stylegan2_mnist / dcgan_mnist = {timing['stylegan2_mnist'] / 32 / (timing['dcgan_mnist'] / 64):.1f}")
-    table = [protocol.HEADER, setup["floor"], *rows]
+    table = [protocol.HEADER, setup["floor"], row, dcgan_row]
     truncation = ["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation]
     return "\n".join(table) + "\n\n" + "\n".join(truncation) + f"\n\nPPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}\n{speed}"
 
 
+def stylegan2_cond(setup, extra):
+    _, _, row = _scored_run(setup, "stylegan2_mnist, conditional", "stylegan2_mnist", ["model.conditional=true"], extra)
+    return "\n".join([protocol.HEADER, setup["floor"], row])
+
+
 def shapes(extra):
-    from tfgan import data, visualize
+    from tfgan import data, latent, visualize
+    from tfgan.data import shapes as shapes_source
 
     gan, config, seconds = train("stylegan2_shapes", [f"run_dir={os.path.join(HERE, 'results', 'stylegan2_shapes')}", "log.verbose=0", *extra])
     protocol.write_grid(gan, os.path.join(HERE, "results", "stylegan2_shapes_samples.png"))
     real = data.load(config.data, False, config.seed).samples[:64].astype(np.float32) / 127.5 - 1.0
     visualize.write_png(os.path.join(HERE, "results", "shapes_real.png"), visualize.image_grid(real, rows=8))
+    z = latent.normal_tf(1000, gan.latent_dim, 11)
+    samples = np.concatenate([gan.sampler(z[i : i + 250], training=False).numpy() for i in range(0, 1000, 250)])
+    clean = shapes_source.find(samples).clean.mean()
     return (f"stylegan2_shapes: {config.train.steps:,} steps in {seconds:.0f} s ({protocol.logged_ms_per_step(config.run_dir):.0f} ms per step); "
+            f"clean samples (one plain disc and one plain square, tfgan.data.shapes.find; real images: 100%): {100 * clean:.1f}% of 1,000; "
             "samples: benchmarks/results/stylegan2_shapes_samples.png, real: benchmarks/results/shapes_real.png")
 
 
@@ -250,7 +267,7 @@ def _cropped(generator, seed, pad=PAD):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,shapes")
+    parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes")
     parser.add_argument("--seeds", type=int, help="seeds per config (default: 10 for ring and grid, 3 for baseline)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed; splits a long run: --seeds 1 --first-seed 2")
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
@@ -270,15 +287,15 @@ def main():
             mixtures_run = True
         elif name == "shapes":
             tables.append(shapes(args.overrides))
-        elif name in ("mnist", "pggan", "stylegan2"):
+        elif name in ("mnist", "pggan", "stylegan2", "stylegan2_cond"):
             setup = setup or protocol.setup(args.mnist_dir)
-            tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2}[name](setup, args.overrides))
+            tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2, "stylegan2_cond": stylegan2_cond}[name](setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
             others = [n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist"]
             tables.append(baseline.equal_time(setup, seeds(3), train, args.overrides, others))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2 or shapes")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2, stylegan2_cond or shapes")
     if mixtures_run:
         print("\n".join(table) + "\n")
     for mnist_table in tables:

@@ -71,3 +71,37 @@ def test_a_dcgan_trains_on_shapes_from_the_command_line(tmp_path):
                      "log.images_every=4", "checkpoint.every=4", f"run_dir={run_dir}"])
     assert code == 0 and (run_dir / "checkpoints" / "checkpoint").exists()
     assert config.load(str(run_dir / "config.yaml")).data.source == "shapes"
+
+
+def test_find_sees_every_drawn_image_as_clean_and_its_shapes_where_the_layout_says():
+    for size in (32, 64):
+        images, layout = shapes.draw(300, size=size, seed=4)
+        for pixels in (images, images / 127.5 - 1.0):  # as drawn, and as a generator draws (floats in [-1, 1])
+            found = shapes.find(pixels)
+            assert found.clean.all()
+            # A square's centre is its pixels' to half a pixel; a disc's (symmetric pixels) closer.
+            assert np.abs(found.square_centre - layout.square_centre).max() <= 0.5
+            assert np.abs(found.disc_centre - layout.disc_centre).max() <= 0.35
+
+
+def test_find_calls_blobs_extra_specks_mottled_colours_and_two_squares_unclean():
+    images, layout = shapes.draw(5, size=32, seed=6)
+    centres = np.arange(32) + 0.5
+    x, y = np.meshgrid(centres, centres)
+    spoiled = images.copy()
+    (dx, dy), r = layout.disc_centre[0], layout.disc_radius[0]  # 0: the disc painted over by its bounding square
+    spoiled[0][(abs(x - dx) <= r) & (abs(y - dy) <= r)] = images[0][int(dy), int(dx)]
+    far = (np.hypot(x - layout.disc_centre[1, 0], y - layout.disc_centre[1, 1]) > 12) & \
+          (np.hypot(x - layout.square_centre[1, 0], y - layout.square_centre[1, 1]) > 12)
+    fy, fx = np.argwhere(far)[0]
+    spoiled[1, fy, fx] = 255  # 1: a stray bright pixel, a third region
+    rng = np.random.default_rng(0)
+    spoiled[2] = np.clip(images[2] + rng.normal(0, 40, images[2].shape) * (images[2].max(-1, keepdims=True) > 128), 0, 255)  # 2: mottled shapes
+    spoiled[3] = np.clip(images[3] + rng.normal(0, 30, images[3].shape) * (images[3].max(-1, keepdims=True) <= 64), 0, 255)  # 3: a noisy background
+    (sx, sy), h = layout.square_centre[4], layout.square_half[4]
+    blob = np.hypot(x - sx, (y - sy) / 2.2) <= h  # 4: the square smeared into a tall ellipse
+    spoiled[4][(abs(x - sx) <= h) & (abs(y - sy) <= h)] = images[4][0, 0]
+    spoiled[4][blob] = images[4][int(sy), int(sx)]
+    found = shapes.find(spoiled)
+    assert found.clean.tolist() == [False] * 5
+    assert np.isnan(found.disc_centre).all() and shapes.find(images).clean.all()  # each spoiled image was clean before

@@ -70,3 +70,90 @@ def _layout(rng, num, size):
         todo = todo[touching]
     as32 = lambda a: a.astype(np.float32)  # noqa: E731
     return Layout(as32(disc), as32(radius), as32(square), as32(half))
+
+
+# What `find` calls clean: the drawing's own margins, loosened for antialiased edges.
+_FOREGROUND = 128  # brightest channel above this: a shape (shapes have one >= 192, the background <= 64)
+_SQUARE_FILL = 0.88  # a square fills its bounding box (1.0 drawn); a disc pi/4 (0.7-0.92 drawn, by pixelation)
+_DISC_FILL, _DISC_FILL_MAX = 0.55, 0.95
+_ASPECT = 1.4  # bounding boxes at most this much longer one way than the other
+_PLAIN = 16.0  # standard deviation (0-255) of a plain region's interior colour, per channel
+
+
+@dataclasses.dataclass
+class Found:
+    """What `find` saw in each image: whether it is clean, and where its shapes are (NaN where not clean)."""
+
+    clean: np.ndarray  # bool [N]: one plain disc, one plain square, a plain background, nothing else
+    disc_centre: np.ndarray  # float32 [N, 2] (x, y), as `Layout`
+    square_centre: np.ndarray  # float32 [N, 2]
+
+
+def find(images):
+    """`Found` for images uint8 [N, H, W, 3] (as drawn) or float in [-1, 1] (as a generator draws them).
+
+    The inverse of `draw`: it finds the connected regions brighter than the
+    background and calls an image clean when there are exactly two, a square
+    (filling its bounding box) and a disc (filling about pi/4 of it), each of
+    one colour inside, on a background of one colour. It is how the samples of
+    a run on `shapes` are scored, and where a shape is after an edit. Every image
+    `draw` makes at 32 px or more is clean; below that the smallest discs are a
+    few pixels, too few to tell from a square.
+    """
+    images = np.asarray(images)
+    values = images.astype(np.float32) if images.dtype == np.uint8 else (images.astype(np.float32) + 1.0) * 127.5
+    foreground = values.max(axis=-1) > _FOREGROUND
+    labels = _components(foreground)
+    found = Found(np.zeros(len(images), bool), np.full((len(images), 2), np.nan, np.float32), np.full((len(images), 2), np.nan, np.float32))
+    for i in range(len(images)):
+        regions = [labels[i] == k for k in np.unique(labels[i][foreground[i]])]
+        if len(regions) != 2 or not _plain(values[i], ~foreground[i]):
+            continue
+        kinds = {_kind(region): region for region in regions if _plain(values[i], region)}
+        if set(kinds) == {"disc", "square"}:
+            found.clean[i] = True
+            found.disc_centre[i], found.square_centre[i] = _centre(kinds["disc"]), _centre(kinds["square"])
+    return found
+
+
+def _components(mask):
+    """[N, H, W] int labels of the 4-connected regions of `mask` (0 off the mask): each pixel
+    takes the smallest index in its region, spread a neighbour at a time until nothing changes."""
+    n, h, w = mask.shape
+    big = n * h * w
+    labels = np.where(mask, np.arange(1, big + 1).reshape(n, h, w), big + 1)
+    while True:
+        padded = np.pad(labels, ((0, 0), (1, 1), (1, 1)), constant_values=big + 1)
+        neighbours = np.minimum.reduce([padded[:, 1:-1, 1:-1], padded[:, :-2, 1:-1], padded[:, 2:, 1:-1], padded[:, 1:-1, :-2], padded[:, 1:-1, 2:]])
+        spread = np.where(mask, neighbours, big + 1)
+        if np.array_equal(spread, labels):
+            return np.where(mask, labels, 0)
+        labels = spread
+
+
+def _kind(region):
+    """"square", "disc" or None. Small discs pixelate to nearly fill their box (0.89 at
+    radius 3.2), so the box's corner pixels tell them apart: a square has them, a disc not."""
+    ys, xs = np.nonzero(region)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    height, width = bottom - top + 1, right - left + 1
+    if max(height, width) > _ASPECT * min(height, width):
+        return None
+    fill = region.sum() / (height * width)
+    corners = int(region[top, left]) + int(region[top, right]) + int(region[bottom, left]) + int(region[bottom, right])
+    if fill >= _SQUARE_FILL and corners >= 3:
+        return "square"
+    return "disc" if _DISC_FILL <= fill < _DISC_FILL_MAX and corners <= 1 else None
+
+
+def _plain(values, region):
+    """Whether the region's interior (its pixels whose 4 neighbours are in it too) is one colour;
+    the edge is left out, where a generator's antialiasing blends two colours."""
+    padded = np.pad(region, 1)
+    inside = region & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return not inside.any() or bool(values[inside].std(axis=0).max() <= _PLAIN)
+
+
+def _centre(region):
+    ys, xs = np.nonzero(region)
+    return np.array([xs.mean() + 0.5, ys.mean() + 0.5], np.float32)
