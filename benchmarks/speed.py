@@ -20,9 +20,10 @@ tfgan/baseline ratios as min / median / max over the repeats, each ratio taken
 within one repeat. Like the baselines, tfgan is timed over one `fit` call
 after a warm-up call, on random data.
 
-`--only stylegan2` times configs/stylegan2_mnist.yaml (28x28 padded to 32x32) beside
-tfgan's DCGAN of configs/dcgan_mnist.yaml, both at batch 64, and prints their ratio
-(with `--variants`, also StyleGAN2 with XLA on).
+`--only stylegan2` times configs/stylegan2_mnist.yaml (28x28 padded to 32x32), and the
+same with its gradient penalty lazy (every 4th D update), beside tfgan's DCGAN of
+configs/dcgan_mnist.yaml, all at batch 64, and prints their ratios (with `--variants`,
+also StyleGAN2 with XLA on).
 
 With a GPU (or `--only dcgan64`), it also times tfgan's 64x64x3 DCGAN
 (configs/dcgan_celeba64.yaml) in float32, mixed_float16 and mixed_bfloat16,
@@ -192,7 +193,8 @@ def contenders(arch, bench_dir, variants, divergence_check=False):
     if arch == "dcgan_tfgan":
         return {"tfgan (Radford DCGAN)": me + ["dcgan_tfgan", steps]}
     if arch == "stylegan2":  # against tfgan's own DCGAN (dcgan_mnist): there is no baseline StyleGAN2
-        commands = {"tfgan StyleGAN2": me + [arch, steps]}
+        # The shipped WGAN-GP penalty on every D update, and lazily on every 4th (loss.gradient_penalty_every).
+        commands = {"tfgan StyleGAN2": me + [arch, steps], "tfgan StyleGAN2 lazy GP 4": me + [arch, steps, "loss.gradient_penalty_every=4"]}
         if variants:
             commands["tfgan StyleGAN2 XLA on"] = me + [arch, steps, "train.jit_compile=true"]
         return {**commands, "dcgan_mnist": me + ["dcgan_tfgan", str(STEPS["dcgan_tfgan"])]}
@@ -235,10 +237,10 @@ def compare(arch, bench_dir, repeats, variants, divergence_check=False):
         for name in names
     ]
     ratios = []
-    for base in ("keras", "torch", "unchecked", "dcgan_mnist"):
+    for base in ("keras", "torch", "unchecked", "dcgan_mnist", "tfgan StyleGAN2"):
         if base in results:
             for name in names:
-                if name.startswith("tfgan"):  # "unchecked": tfgan without the divergence check
+                if name.startswith("tfgan") and name != base:  # "unchecked": tfgan without the divergence check
                     per_repeat = [a / b for a, b in zip(results[name], results[base])]
                     ratios.append(f"| {arch} | {name} / {base} | {summary(per_repeat, '.3g')} |")  # 3 digits: StyleGAN2 / DCGAN is about 0.06
     return rows, ratios
