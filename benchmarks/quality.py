@@ -31,7 +31,8 @@
   at truncation psi 1.0, 0.7 and 0.5 (Fréchet distance, precision, recall), its
   perceptual path length (in W, endpoints, epsilon 1e-4, the classifier's
   features), its run exported and drawn by `tfgan.generate --style-mix` (the
-  figure goes to benchmarks/results/).
+  figure goes to benchmarks/results/). `--stylegan2-run DIR` scores a run of
+  stylegan2_mnist trained apart (its last checkpoint) instead of training one.
 - stylegan2_cond: the conditional stylegan2_mnist (model.conditional=true)
   for its requested-class accuracy (its own benchmark: each StyleGAN2 run is
   about an hour on 2 cores).
@@ -45,6 +46,7 @@ Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -198,35 +200,50 @@ def _scored_run(setup, label, name, more, extra):
     return gan, config, row
 
 
-def stylegan2(setup, extra):
+def stylegan2(setup, extra, run_dir=None):
+    """stylegan2_mnist trained here, or the run `run_dir` already trained (its last checkpoint, the
+    EMA of G: an 80-minute run can be trained, or resumed, apart and scored here)."""
     from tfgan import export, generate, latent, metrics
     from tfgan.evaluate import report
 
     runs = os.path.join(HERE, "results")
-    gan, config, row = _scored_run(setup, "stylegan2_mnist", "stylegan2_mnist", [], extra)
+    if run_dir:
+        step = max(int(name[5:-6]) for name in os.listdir(os.path.join(run_dir, "checkpoints")) if re.fullmatch(r"ckpt-\d+\.index", name))
+        generator, _ = protocol.checkpoint(run_dir, step, 0.0)
+        config = config_lib.load(os.path.join(run_dir, "config.yaml"))
+        samples, _ = report.draw(generator, protocol.MNIST_SAMPLES, seed=11)
+        fake, probabilities = setup["extractor"].extract(protocol.crop(samples, config.data.pad))
+        row = protocol.feature_row(f"`stylegan2_mnist` ({run_dir} at step {step:,})", fake, probabilities, setup["reference"])
+        print(row, flush=True)
+    else:
+        gan, config, row = _scored_run(setup, "stylegan2_mnist", "stylegan2_mnist", [], extra)
+        generator = gan.sampler
     pad, truncation = config.data.pad, []
-    z = latent.normal_tf(protocol.MNIST_SAMPLES, gan.latent_dim, 11)
+    z = latent.normal_tf(protocol.MNIST_SAMPLES, generator.latent_dim, 11)
     for psi in (1.0, 0.7, 0.5):
-        images = np.concatenate([gan.sampler(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
+        images = np.concatenate([generator(z[i : i + 500], training=False, psi=psi).numpy() for i in range(0, protocol.MNIST_SAMPLES, 500)])
         fake, _ = setup["extractor"].extract(protocol.crop(images, pad))
         fd = metrics.frechet_distance(metrics.GaussianStats.of(setup["reference"]), metrics.GaussianStats.of(fake))
         precision, recall = metrics.precision_recall(setup["reference"], fake)
         truncation.append(f"| {psi} | {fd:.2f} | {precision:.3f} | {recall:.3f} |")
         print(truncation[-1], flush=True)
-    start, end = report.path_pairs(gan.sampler, protocol.MNIST_SAMPLES, seed=13)
+    start, end = report.path_pairs(generator, protocol.MNIST_SAMPLES, seed=13)
     ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(protocol.crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
     path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
     figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
-    assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4", "5,6,7,8,9,10", "--layers", "0-3",
+    assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4,5,6", "7,8,9,10,11,12,13,14", "--layers", "0-1",
                           "--out", figure]) == 0
+    table = [protocol.HEADER, setup["floor"], row]
+    truncation = "\n".join(["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation])
+    ppl = f"PPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}"
+    if run_dir:
+        return "\n".join(table) + "\n\n" + truncation + "\n\n" + ppl
     timing = {"stylegan2_mnist": protocol.logged_ms_per_step(config.run_dir)}
     _, dcgan_config, dcgan_row = _scored_run(setup, "dcgan_mnist", "dcgan_mnist", [], extra)
     timing["dcgan_mnist"] = protocol.logged_ms_per_step(dcgan_config.run_dir)
     speed = (f"ms per step (median of the logged rates): {', '.join(f'{k} {v:.0f}' for k, v in timing.items())} (batch 32 for stylegan2, 64 for dcgan); "
              f"per image, stylegan2_mnist / dcgan_mnist = {timing['stylegan2_mnist'] / 32 / (timing['dcgan_mnist'] / 64):.1f}")
-    table = [protocol.HEADER, setup["floor"], row, dcgan_row]
-    truncation = ["| psi | Fréchet distance | precision | recall |", "|---|---|---|---|", *truncation]
-    return "\n".join(table) + "\n\n" + "\n".join(truncation) + f"\n\nPPL (W, endpoints, epsilon 1e-4, classifier features): {ppl:.1f}\n{speed}"
+    return "\n".join([*table, dcgan_row]) + "\n\n" + truncation + f"\n\n{ppl}\n{speed}"
 
 
 def stylegan2_cond(setup, extra):
@@ -273,6 +290,8 @@ def main():
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
     parser.add_argument("--baseline-configs", default="dcgan_mnist,gan_mnist",
                         help="baseline: the configs set against it (dcgan_mnist always; it sets the wall time)")
+    parser.add_argument("--stylegan2-run", help="stylegan2: score this run of stylegan2_mnist (its last checkpoint) instead of training one; "
+                        "no dcgan_mnist beside it, no step time")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
 
@@ -289,7 +308,10 @@ def main():
             tables.append(shapes(args.overrides))
         elif name in ("mnist", "pggan", "stylegan2", "stylegan2_cond"):
             setup = setup or protocol.setup(args.mnist_dir)
-            tables.append({"mnist": mnist, "pggan": pggan, "stylegan2": stylegan2, "stylegan2_cond": stylegan2_cond}[name](setup, args.overrides))
+            if name == "stylegan2":
+                tables.append(stylegan2(setup, args.overrides, args.stylegan2_run))
+            else:
+                tables.append({"mnist": mnist, "pggan": pggan, "stylegan2_cond": stylegan2_cond}[name](setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
             others = [n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist"]
