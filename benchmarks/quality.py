@@ -229,7 +229,7 @@ def stylegan2(setup, extra, run_dir=None):
         print(truncation[-1], flush=True)
     start, end = report.path_pairs(generator, protocol.MNIST_SAMPLES, seed=13)
     ppl = metrics.perceptual_path_length(*(setup["extractor"].extract(protocol.crop(x, pad))[0] for x in (start, end)), report.PPL_EPSILON)
-    path = export.export_run(config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
+    path = export.export_run(run_dir or config.run_dir, "stylegan2_mnist", os.path.join(runs, "exports"), "saved_model,onnx", force=True, version=1)
     figure = os.path.join(runs, "stylegan2_mnist_style_mixing.png")
     assert generate.main(["--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2,3,4,5,6", "7,8,9,10,11,12,13,14", "--layers", "0-1",
                           "--out", figure]) == 0

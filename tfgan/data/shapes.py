@@ -132,7 +132,7 @@ def _components(mask):
 
 
 def _kind(region):
-    """"square", "disc" or None. Small discs pixelate to nearly fill their box (0.89 at
+    """'square', 'disc' or None. Small discs pixelate to nearly fill their box (0.89 at
     radius 3.2), so the box's corner pixels tell them apart: a square has them, a disc not."""
     ys, xs = np.nonzero(region)
     top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
