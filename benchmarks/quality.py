@@ -46,7 +46,6 @@ Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 
 import argparse
 import os
-import re
 import sys
 import time
 
@@ -184,18 +183,23 @@ def pggan(setup, extra):
     return "\n".join(table) + f"\n\npggan_mnist: {config.train.steps:,} steps in {seconds:.0f} s; growth picture: benchmarks/results/pggan_mnist_growth.png"
 
 
-def _scored_run(setup, label, name, more, extra):
-    """Trains config `name` (+ `more`) on the split and scores 5,000 samples: (gan, config, its table row)."""
+def _scored_row(setup, label, generator, pad):
+    """The table row of 5,000 samples of `generator`, `pad` pixels cropped off (32x32 back to 28x28); printed too."""
     from tfgan.evaluate import report
 
+    samples, requested = report.draw(generator, protocol.MNIST_SAMPLES, seed=11)
+    fake, probabilities = setup["extractor"].extract(protocol.crop(samples, pad))
+    row = protocol.feature_row(label, fake, probabilities, setup["reference"], requested, setup["accuracy"])
+    print(row, flush=True)
+    return row
+
+
+def _scored_run(setup, label, name, more, extra):
+    """Trains config `name` (+ `more`) on the split and scores 5,000 samples: (gan, config, its table row)."""
     tag = label.replace(", conditional", "_cond")
     gan, config, seconds = train(name, [*setup["data_overrides"], f"run_dir={os.path.join(HERE, 'results', f'{tag}_t10k')}", "log.verbose=0",
                                         *more, *extra])
-    samples, requested = report.draw(gan.sampler, protocol.MNIST_SAMPLES, seed=11)
-    fake, probabilities = setup["extractor"].extract(protocol.crop(samples, config.data.pad))  # 32x32 cropped back to 28x28
-    row = protocol.feature_row(f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", fake, probabilities, setup["reference"],
-                               requested if gan.num_classes else None, setup["accuracy"])
-    print(row, flush=True)
+    row = _scored_row(setup, f"`{label}` ({config.train.steps} steps, {seconds:.0f} s)", gan.sampler, config.data.pad)
     protocol.write_grid(gan, os.path.join(HERE, "results", f"{tag}_samples.png"))
     return gan, config, row
 
@@ -208,13 +212,11 @@ def stylegan2(setup, extra, run_dir=None):
 
     runs = os.path.join(HERE, "results")
     if run_dir:
-        step = max(int(name[5:-6]) for name in os.listdir(os.path.join(run_dir, "checkpoints")) if re.fullmatch(r"ckpt-\d+\.index", name))
-        generator, _ = protocol.checkpoint(run_dir, step, 0.0)
+        from tfgan.export import run
+
+        generator, step, _ = run.load_generator(run_dir)  # its latest checkpoint, the EMA of G
         config = config_lib.load(os.path.join(run_dir, "config.yaml"))
-        samples, _ = report.draw(generator, protocol.MNIST_SAMPLES, seed=11)
-        fake, probabilities = setup["extractor"].extract(protocol.crop(samples, config.data.pad))
-        row = protocol.feature_row(f"`stylegan2_mnist` ({run_dir} at step {step:,})", fake, probabilities, setup["reference"])
-        print(row, flush=True)
+        row = _scored_row(setup, f"`stylegan2_mnist` ({run_dir} at step {step:,})", generator, config.data.pad)
     else:
         gan, config, row = _scored_run(setup, "stylegan2_mnist", "stylegan2_mnist", [], extra)
         generator = gan.sampler

@@ -66,16 +66,15 @@ class GradientPenalty(Hook):
 
     def discriminator_penalty(self, gan, real, fake, labels):
         real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
-        batch = tf.shape(real)[0]
-        # Stateless, keyed by the step and D's update count (both checkpointed): a resumed
-        # run draws the same alphas. (The count alone restarts where a phase resets the optimizer.)
-        seed = tf.stack([tf.constant(gan.seed + _GP_STREAM, tf.int64), tf.cast(gan.d_optimizer.iterations, tf.int64)])
-        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(gan.step, tf.int64))
-        alpha_shape = lambda n: tf.concat([[n], tf.ones([tf.rank(real) - 1], tf.int32)], 0)  # noqa: E731
-        alpha = replica_share(lambda n: tf.random.stateless_uniform(alpha_shape(n), seed=seed), batch)
-        mixed = alpha * real + (1.0 - alpha) * fake
 
-        def penalty():
+        def penalty():  # the interpolates drawn only where the penalty is due
+            # Stateless, keyed by the step and D's update count (both checkpointed): a resumed
+            # run draws the same alphas. (The count alone restarts where a phase resets the optimizer.)
+            seed = tf.stack([tf.constant(gan.seed + _GP_STREAM, tf.int64), tf.cast(gan.d_optimizer.iterations, tf.int64)])
+            seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(gan.step, tf.int64))
+            alpha_shape = lambda n: tf.concat([[n], tf.ones([tf.rank(real) - 1], tf.int32)], 0)  # noqa: E731
+            alpha = replica_share(lambda n: tf.random.stateless_uniform(alpha_shape(n), seed=seed), tf.shape(real)[0])
+            mixed = alpha * real + (1.0 - alpha) * fake
             grads = input_gradients(gan, mixed, labels)
             norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + self.epsilon)
             return self.weight * self.every * tf.square(norm - 1.0)
