@@ -82,6 +82,7 @@ def test_find_sees_every_drawn_image_as_clean_and_its_shapes_where_the_layout_sa
             # A square's centre is its pixels' to half a pixel; a disc's (symmetric pixels) closer.
             assert np.abs(found.square_centre - layout.square_centre).max() <= 0.5
             assert np.abs(found.disc_centre - layout.disc_centre).max() <= 0.35
+            assert found.parts() == {"clean": 1.0, "two_regions": 1.0, "plain_background": 1.0, "plain_regions": 1.0, "squares": 0.5, "discs": 0.5}
 
 
 def test_find_calls_blobs_extra_specks_mottled_colours_and_two_squares_unclean():
@@ -104,4 +105,11 @@ def test_find_calls_blobs_extra_specks_mottled_colours_and_two_squares_unclean()
     spoiled[4][blob] = images[4][int(sy), int(sx)]
     found = shapes.find(spoiled)
     assert found.clean.tolist() == [False] * 5
+    # What each spoiled image still got right: two squares; a third region (a one-pixel square);
+    # no plain shape; a background that is not plain, its brightest specks regions of their own;
+    # a disc and a shape of neither outline.
+    assert found.regions.tolist()[:3] == [2, 3, 2] and found.regions[3] > 3 and found.regions[4] == 2
+    assert found.plain_background.tolist() == [True, True, True, False, True]
+    assert found.plain_regions.tolist()[:3] == [2, 3, 0] and found.plain_regions[4] == 2
+    assert found.squares[[0, 1, 2, 4]].tolist() == [2, 2, 0, 0] and found.discs.tolist() == [0, 1, 0, 1, 1]
     assert np.isnan(found.disc_centre).all() and shapes.find(images).clean.all()  # each spoiled image was clean before

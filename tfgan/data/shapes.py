@@ -87,6 +87,22 @@ class Found:
     clean: np.ndarray  # bool [N]: one plain disc, one plain square, a plain background, nothing else
     disc_centre: np.ndarray  # float32 [N, 2] (x, y), as `Layout`
     square_centre: np.ndarray  # float32 [N, 2]
+    # Per image, what a sample that is not clean got right (all 2 / True / 2 / 1 / 1 for drawn images):
+    regions: np.ndarray  # int [N]: regions brighter than the background
+    plain_background: np.ndarray  # bool [N]
+    plain_regions: np.ndarray  # int [N]: regions of one colour inside
+    squares: np.ndarray  # int [N]: plain regions of a square's outline
+    discs: np.ndarray  # int [N]: plain regions of a disc's outline
+
+    def parts(self):
+        """{name: share}: of the images, clean, with two regions, with a plain background; of all
+        regions found, plain, squares, discs. Where a run on `shapes` stands when none is clean yet."""
+        regions = max(int(self.regions.sum()), 1)
+        return {
+            "clean": float(self.clean.mean()), "two_regions": float(np.mean(self.regions == 2)),
+            "plain_background": float(self.plain_background.mean()), "plain_regions": self.plain_regions.sum() / regions,
+            "squares": self.squares.sum() / regions, "discs": self.discs.sum() / regions,
+        }
 
 
 def find(images):
@@ -98,19 +114,25 @@ def find(images):
     one colour inside, on a background of one colour. It is how the samples of
     a run on `shapes` are scored, and where a shape is after an edit. Every image
     `draw` makes at 32 px or more is clean; below that the smallest discs are a
-    few pixels, too few to tell from a square.
+    few pixels, too few to tell from a square. Its counts per image (regions,
+    plain ones, squares, discs; `Found.parts`) say what a sample that is not clean
+    got right.
     """
     images = np.asarray(images)
     values = images.astype(np.float32) if images.dtype == np.uint8 else (images.astype(np.float32) + 1.0) * 127.5
     foreground = values.max(axis=-1) > _FOREGROUND
     labels = _components(foreground)
-    found = Found(np.zeros(len(images), bool), np.full((len(images), 2), np.nan, np.float32), np.full((len(images), 2), np.nan, np.float32))
-    for i in range(len(images)):
+    n = len(images)
+    nan, counts = lambda: np.full((n, 2), np.nan, np.float32), lambda: np.zeros(n, int)  # noqa: E731
+    found = Found(np.zeros(n, bool), nan(), nan(), counts(), np.zeros(n, bool), counts(), counts(), counts())
+    for i in range(n):
         regions = [labels[i] == k for k in np.unique(labels[i][foreground[i]])]
-        if len(regions) != 2 or not _plain(values[i], ~foreground[i]):
-            continue
-        kinds = {_kind(region): region for region in regions if _plain(values[i], region)}
-        if set(kinds) == {"disc", "square"}:
+        plain = [region for region in regions if _plain(values[i], region)]
+        kinds = [_kind(region) for region in plain]
+        found.regions[i], found.plain_background[i], found.plain_regions[i] = len(regions), _plain(values[i], ~foreground[i]), len(plain)
+        found.squares[i], found.discs[i] = kinds.count("square"), kinds.count("disc")
+        if len(regions) == 2 and found.plain_background[i] and set(kinds) == {"disc", "square"}:
+            kinds = dict(zip(kinds, plain))
             found.clean[i] = True
             found.disc_centre[i], found.square_centre[i] = _centre(kinds["disc"]), _centre(kinds["square"])
     return found
