@@ -46,6 +46,7 @@ Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -264,11 +265,11 @@ def shapes(extra):
     visualize.write_png(os.path.join(HERE, "results", "shapes_real.png"), visualize.image_grid(real, rows=8))
     z = latent.normal_tf(1000, gan.latent_dim, 11)
     samples = np.concatenate([gan.sampler(z[i : i + 250], training=False).numpy() for i in range(0, 1000, 250)])
-    parts = shapes_source.find(samples).parts()
-    got = ", ".join(f"{name.replace('_', ' ')} {share:.2f}" for name, share in parts.items() if name != "clean")
+    parts, real_parts = shapes_source.find(samples).parts(), shapes_source.find(real).parts()  # real: the 64 of the picture
+    in_part = lambda shares: ", ".join(f"{name.replace('_', ' ')} {share:.2f}" for name, share in shares.items() if name != "clean")  # noqa: E731
     return (f"stylegan2_shapes: {config.train.steps:,} steps in {seconds:.0f} s ({protocol.logged_ms_per_step(config.run_dir):.0f} ms per step); "
-            f"clean samples (one plain disc and one plain square, tfgan.data.shapes.find; real images: 100%): {100 * parts['clean']:.1f}% of 1,000; "
-            f"in part ({got}; real images: 1.00, 1.00, 1.00, 0.50, 0.50); "
+            f"clean samples (one plain disc and one plain square, tfgan.data.shapes.find; real images: {100 * real_parts['clean']:.0f}%): "
+            f"{100 * parts['clean']:.1f}% of 1,000; in part ({in_part(parts)}; real images: {in_part(real_parts)}); "
             "samples: benchmarks/results/stylegan2_shapes_samples.png, real: benchmarks/results/shapes_real.png")
 
 
@@ -313,10 +314,9 @@ def main():
             tables.append(shapes(args.overrides))
         elif name in ("mnist", "pggan", "stylegan2", "stylegan2_cond"):
             setup = setup or protocol.setup(args.mnist_dir)
-            if name == "stylegan2":
-                tables.append(stylegan2(setup, args.overrides, args.stylegan2_run))
-            else:
-                tables.append({"mnist": mnist, "pggan": pggan, "stylegan2_cond": stylegan2_cond}[name](setup, args.overrides))
+            benchmark = {"mnist": mnist, "pggan": pggan, "stylegan2": functools.partial(stylegan2, run_dir=args.stylegan2_run),
+                         "stylegan2_cond": stylegan2_cond}[name]
+            tables.append(benchmark(setup, args.overrides))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
             others = [n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist"]

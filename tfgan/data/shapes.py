@@ -132,9 +132,9 @@ def find(images):
         found.regions[i], found.plain_background[i], found.plain_regions[i] = len(regions), _plain(values[i], ~foreground[i]), len(plain)
         found.squares[i], found.discs[i] = kinds.count("square"), kinds.count("disc")
         if len(regions) == 2 and found.plain_background[i] and set(kinds) == {"disc", "square"}:
-            kinds = dict(zip(kinds, plain))
+            by_kind = dict(zip(kinds, plain))
             found.clean[i] = True
-            found.disc_centre[i], found.square_centre[i] = _centre(kinds["disc"]), _centre(kinds["square"])
+            found.disc_centre[i], found.square_centre[i] = _centre(by_kind["disc"]), _centre(by_kind["square"])
     return found
 
 
