@@ -153,6 +153,29 @@ def test_truncation_psi_0_gives_w_avg_and_psi_1_changes_nothing():
     np.testing.assert_array_equal(cut[:, 2:], ws[:, 2:])
 
 
+def test_a_labelled_sample_truncates_toward_its_class_centre_the_mean_w_of_its_class():
+    generator = tiny_generator(num_classes=3)
+    generator.w_avg.assign(tf.random.stateless_normal([8], seed=[4, 6]))  # away from every centre
+    # By hand: each class's mean w over the fixed z that class_centres draws.
+    z_fixed = tf.random.stateless_normal([base.CENTRE_SAMPLES, 8], seed=base.CENTRE_SEED)
+    by_hand = np.stack([generator.mapping(z_fixed, np.full(base.CENTRE_SAMPLES, c, np.int32)).numpy().mean(0) for c in range(3)])
+    centres = generator.class_centres().numpy()
+    np.testing.assert_allclose(centres, by_hand, atol=1e-5)
+    assert np.abs(centres[0] - centres[1]).max() > 1e-2  # the classes' centres are apart
+    z, labels = tf.random.stateless_normal([6, 8], seed=[4, 7]), np.array([0, 1, 2, 2, 1, 0], np.int32)
+    # psi 0: every sample of class c is synthesis(centre c), whatever its z; not synthesis(w_avg).
+    at_centres = generator.synthesis(np.repeat(centres[labels][:, None], generator.num_ws, 1)).numpy()
+    np.testing.assert_allclose(generator(z, labels, psi=0.0), at_centres, atol=1e-5)
+    at_average = generator.synthesis(tf.tile(tf.reshape(generator.w_avg, [1, 1, 8]), [6, 6, 1])).numpy()
+    assert np.abs(at_centres - at_average).max() > 1e-2
+    np.testing.assert_array_equal(generator(z, labels, psi=1.0), generator(z, labels))
+    # psi 0.5, halfway: by hand from the mapping's w; centres handed in give the same images.
+    ws = np.repeat(generator.mapping(z, labels).numpy()[:, None], generator.num_ws, 1)
+    halfway = generator.synthesis(centres[labels][:, None] + 0.5 * (ws - centres[labels][:, None])).numpy()
+    np.testing.assert_allclose(generator(z, labels, psi=0.5), halfway, atol=1e-5)
+    np.testing.assert_allclose(generator(z, labels, psi=0.5, centres=tf.constant(centres)), halfway, atol=1e-5)
+
+
 def test_style_mixing_keeps_the_first_layers_of_a_and_equals_no_mixing_for_the_same_w():
     generator = tiny_generator()
     a = generator.broadcast(generator.mapping(tf.random.stateless_normal([2, 8], seed=[6, 1])))

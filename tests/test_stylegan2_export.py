@@ -55,7 +55,7 @@ def test_saved_model_signatures_match_keras_for_z_psi_and_mixed_ws(model):
     np.testing.assert_allclose(loaded["serving_default"](z=z, label=labels)["images"], generator(z, labels, training=False), atol=1e-5)
 
 
-def test_onnx_halves_match_keras_within_1e_4_and_truncate_with_the_w_avg_they_carry(model):
+def test_onnx_halves_match_keras_within_1e_4_and_truncate_with_the_class_centres_they_carry(model):
     import onnxruntime
 
     generator, path = model
@@ -67,17 +67,19 @@ def test_onnx_halves_match_keras_within_1e_4_and_truncate_with_the_w_avg_they_ca
     ws = mixed_ws(generator, z, labels)
     (images,) = sessions["synthesis"].run(None, {"ws": ws})
     np.testing.assert_allclose(images, generator.synthesis(ws, training=False, noise="const"), atol=1e-4)
-    # A client truncates with w_avg from the file's metadata: the same images as G(z, psi).
+    # A client truncates with the class centres from the file's metadata (w_avg where
+    # unconditional): the same images as G(z, label, psi).
     meta = sessions["synthesis"].get_modelmeta().custom_metadata_map
-    w_avg = np.asarray(json.loads(meta["w_avg"]), np.float32)
-    np.testing.assert_array_equal(w_avg, generator.w_avg.numpy())
+    np.testing.assert_array_equal(np.asarray(json.loads(meta["w_avg"]), np.float32), generator.w_avg.numpy())
+    centres = np.asarray(json.loads(meta["class_centres"]), np.float32)
+    np.testing.assert_array_equal(centres, generator.class_centres().numpy())
     assert json.loads(meta["num_ws"]) == generator.num_ws
     assert list(json.loads(meta["signatures"])) == ["synthesis"]
-    (images,) = sessions["synthesis"].run(None, {"ws": stylemix.truncate(np.repeat(w[:, None], generator.num_ws, 1), w_avg, 0.7)})
+    (images,) = sessions["synthesis"].run(None, {"ws": stylemix.truncate(np.repeat(w[:, None], generator.num_ws, 1), centres[labels][:, None], 0.7)})
     np.testing.assert_allclose(images, generator(z, labels, training=False, psi=0.7), atol=1e-4)
 
 
-def test_saved_model_cli_shows_the_halves_and_tfgan_json_holds_w_avg(model):
+def test_saved_model_cli_shows_the_halves_and_tfgan_json_holds_w_avg_and_the_class_centres(model):
     generator, path = model
     shown = subprocess.run([SAVED_MODEL_CLI, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=120).stdout
     for name in ("serving_default", "generate", "mapping", "synthesis", "truncated"):
@@ -89,6 +91,7 @@ def test_saved_model_cli_shows_the_halves_and_tfgan_json_holds_w_avg(model):
     with open(os.path.join(path, "assets.extra", "tfgan.json")) as f:
         metadata = json.load(f)
     np.testing.assert_array_equal(np.asarray(metadata["w_avg"], np.float32), generator.w_avg.numpy())
+    np.testing.assert_array_equal(np.asarray(metadata["class_centres"], np.float32), generator.class_centres().numpy())
     assert set(metadata["signatures"]) == {"serving_default", "generate", "mapping", "synthesis", "truncated"}
 
 
@@ -107,7 +110,7 @@ def test_the_style_mixing_figure_takes_the_listed_layers_from_the_columns(fmt, m
     def ws_of(seed):
         z = latent.normal(1, generator.latent_dim, seed)
         w = generator.mapping(z, np.array([1], np.int32), training=False)
-        return stylemix.truncate(np.repeat(np.asarray(w)[:, None], generator.num_ws, 1), generator.w_avg.numpy(), 0.8)
+        return stylemix.truncate(np.repeat(np.asarray(w)[:, None], generator.num_ws, 1), generator.class_centres().numpy()[1], 0.8)
 
     def keras(ws):
         return generator.synthesis(np.asarray(ws, np.float32), training=False, noise="const").numpy()[0]
@@ -130,21 +133,46 @@ def test_style_mixing_every_layer_is_the_column_seed_and_mixing_a_seed_with_itse
     np.testing.assert_allclose(images[3], images[2], atol=1e-5)
 
 
-def test_generate_cli_draws_the_figure_and_psi_0_draws_w_avg_everywhere(model, tmp_path):
+def test_generate_cli_draws_the_figure_and_psi_0_draws_each_class_centre(model, tmp_path):
     from PIL import Image
 
-    _, path = model
+    generator, path = model
     out = tmp_path / "mix.png"
     result = cli("tfgan.generate", "--model", os.path.join(path, "model.onnx"), "--style-mix", "1,2", "3-5", "--layers", "0-1",
                  "--label", "2", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "style mixing of 2 x 3 seeds" in result.stdout
     assert np.asarray(Image.open(out)).shape == (3 * 17 - 1, 4 * 17 - 1, 3)
-    # psi 0: every sample is synthesis(w_avg), whatever its z and class.
-    assert generate.main(["--model", path, "--psi", "0", "--num", "6", "--out", str(tmp_path / "s.npz")]) == 0
-    samples = np.load(tmp_path / "s.npz")["samples"]
-    assert len(np.unique(np.asarray(samples[:, 0, 0, 0]))) == 1
-    np.testing.assert_allclose(samples, np.broadcast_to(samples[:1], samples.shape), atol=1e-6)
+    # psi 0: every sample of class c is synthesis(centre c), whatever its z, in either runtime.
+    centres = generator.class_centres().numpy()
+    for model_path in (path, os.path.join(path, "model.onnx")):
+        out = tmp_path / f"s{len(model_path)}.npz"
+        assert generate.main(["--model", model_path, "--psi", "0", "--num", "6", "--out", str(out)]) == 0
+        drawn = np.load(out)
+        expected = generator.synthesis(np.repeat(centres[drawn["labels"]][:, None], generator.num_ws, 1), training=False, noise="const")
+        assert sorted(drawn["labels"]) == [0, 0, 1, 1, 2, 2]
+        np.testing.assert_allclose(drawn["samples"], expected, atol=1e-4)
+        first, other = drawn["samples"][0], drawn["samples"][list(drawn["labels"]).index(drawn["labels"][0] + 1)]
+        assert np.abs(first - other).max() > 1e-2  # two classes, two images
+
+
+def test_an_export_from_before_class_centres_says_to_export_again(model, tmp_path):
+    import shutil
+
+    _, path = model
+    old = str(tmp_path / "old")
+    shutil.copytree(path, old)
+    metadata_path = os.path.join(old, "assets.extra", "tfgan.json")
+    with open(metadata_path) as f:
+        metadata = json.load(f)
+    del metadata["class_centres"]
+    with open(metadata_path, "w") as f:
+        json.dump(metadata, f)
+    result = cli("tfgan.generate", "--model", old, "--psi", "0.7", "--out", str(tmp_path / "s.png"))
+    assert result.returncode == 2 and "holds no class centres" in result.stderr and "Traceback" not in result.stderr
+    assert not os.path.exists(tmp_path / "s.png")
+    # At psi 1 it needs none.
+    assert generate.main(["--model", old, "--out", str(tmp_path / "s.png")]) == 0
 
 
 @pytest.mark.parametrize(

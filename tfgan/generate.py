@@ -15,7 +15,8 @@ or only the class --label asks for. A 2D model's PNG is the scatter plot that
 training writes, over points of the mixture it was trained on.
 
 A StyleGAN2 export (mapping and synthesis halves, w_avg in its metadata) also
-takes `--psi` (truncation: w_avg + psi (w - w_avg)) and draws StyleGAN's
+takes `--psi` (truncation: w_avg + psi (w - w_avg); a conditional one pulls each
+sample toward its class's centre instead, from the metadata too) and draws StyleGAN's
 style-mixing figure with `--style-mix` (see `tfgan.stylemix`), in either runtime.
 
 Exit codes: 0 written; 2 a user error (not a model, a bad label or output path),
@@ -60,6 +61,12 @@ class ExportedGenerator:
         return np.asarray(self.metadata["w_avg"], np.float32)
 
     @property
+    def class_centres(self):
+        """[num_classes, w_dim] (a conditional export's), or None (an export from before them)."""
+        centres = self.metadata.get("class_centres")
+        return None if centres is None else np.asarray(centres, np.float32)
+
+    @property
     def num_ws(self):
         return int(self.metadata["num_ws"])
 
@@ -101,7 +108,7 @@ class SavedModelGenerator(ExportedGenerator):
 class OnnxGenerator(ExportedGenerator):
     """An ONNX generator in ONNX Runtime, without TensorFlow (and its halves, where they lie beside it)."""
 
-    JSON_KEYS = ("signatures", "step", "w_avg", "num_ws", "w_dim")
+    JSON_KEYS = ("signatures", "step", "w_avg", "class_centres", "num_ws", "w_dim")
 
     def __init__(self, path):
         self.functions = {"serving_default": _onnx_session(path)}
@@ -238,7 +245,7 @@ def main(argv=None):
     parser.add_argument("--num", type=int, default=64, help="how many samples (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="seeds z (default 0)")
     parser.add_argument("--label", type=int, help="conditional models: draw only this class")
-    parser.add_argument("--psi", type=float, default=1.0, help="StyleGAN2: truncation psi, w_avg + psi (w - w_avg) (default 1: none)")
+    parser.add_argument("--psi", type=float, default=1.0, help="StyleGAN2: truncation psi, w_avg + psi (w - w_avg), toward each class's centre if conditional (default 1: none)")
     parser.add_argument("--style-mix", nargs=2, metavar=("ROW_SEEDS", "COL_SEEDS"),
                         help="StyleGAN2: the style-mixing figure of these seeds (like 1,2,3 or 0-4) instead of a grid of samples")
     parser.add_argument("--layers", default="0-3", help="with --style-mix: the style layers taken from the column seeds (default 0-3, the coarse ones)")

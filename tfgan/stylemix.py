@@ -1,7 +1,7 @@
 """Truncation and style mixing of an exported StyleGAN2 generator, in NumPy.
 
 An export in two halves (`mapping(z[, label]) -> w`, `synthesis(ws) -> images`,
-w_avg in its metadata; see `tfgan.export.signatures`) is enough for both, in
+w_avg and class centres in its metadata; see `tfgan.export.signatures`) is enough for both, in
 any runtime: ws [N, num_ws, w_dim] are plain arrays between the two calls.
 These are the NumPy twins of `tfgan.networks.base.truncate` and `style_mix`.
 
@@ -39,15 +39,27 @@ def check_layers(layers, num_ws):
         raise UserError(f"--layers {beyond[0]} is past this model's style layers: it has {num_ws}, 0 to {num_ws - 1}")
 
 
-def truncate(ws, w_avg, psi):
-    """w_avg + psi (ws - w_avg): psi 1 changes nothing, psi 0 gives w_avg."""
-    return w_avg + np.float32(psi) * (ws - w_avg)
+def truncate(ws, centre, psi):
+    """centre + psi (ws - centre): psi 1 changes nothing, psi 0 gives the centre (w_avg [w_dim],
+    or a class centre per sample [N, 1, w_dim])."""
+    return centre + np.float32(psi) * (ws - centre)
+
+
+def truncation_centre(halves, labels=None):
+    """What truncation pulls toward: w_avg, or given labels each one's class centre [N, 1, w_dim]."""
+    if labels is None:
+        return halves.w_avg
+    if halves.class_centres is None:
+        raise UserError("this conditional export holds no class centres to truncate toward (it predates them); export its run again")
+    return halves.class_centres[np.asarray(labels, np.int64)][:, None, :]
 
 
 def truncated_ws(halves, z, labels=None, psi=1.0):
-    """ws [N, num_ws, w_dim] of z: the mapping's w at every layer, truncated by psi."""
+    """ws [N, num_ws, w_dim] of z: the mapping's w at every layer, truncated by psi (toward each
+    label's class centre where labels are given)."""
     w = halves.mapping(z, labels)
-    return truncate(np.repeat(w[:, None, :], halves.num_ws, axis=1), halves.w_avg, psi)
+    ws = np.repeat(w[:, None, :], halves.num_ws, axis=1)
+    return ws if psi == 1.0 else truncate(ws, truncation_centre(halves, labels), psi)
 
 
 def seed_ws(halves, seeds, psi=1.0, label=None):

@@ -57,14 +57,18 @@ def requested(generator, num):
     return np.arange(num) % generator.num_classes if generator.num_classes else None
 
 
-def draw(generator, num, seed=0, batch_size=500):
-    """(samples, requested labels): `num` samples from fixed noise, classes in turn for a cGAN."""
+def draw(generator, num, seed=0, batch_size=500, psi=1.0):
+    """(samples, requested labels): `num` samples from fixed noise, classes in turn for a cGAN;
+    `psi`: a StyleGAN2 generator's truncation (toward each class's centre for a cGAN)."""
     z = latent.normal_tf(num, generator.latent_dim, seed)  # the z of GAN.generate and of exports
     labels = requested(generator, num)
+    truncation = {}
+    if psi != 1.0:  # the class centres once, not per batch
+        truncation = {"psi": psi, "centres": generator.class_centres() if generator.num_classes else None}
     parts = []
     for start in range(0, num, batch_size):
         batch_labels = None if labels is None else tf.constant(labels[start : start + batch_size], tf.int32)
-        parts.append(tf.cast(generator(z[start : start + batch_size], batch_labels, training=False), tf.float32).numpy())
+        parts.append(tf.cast(generator(z[start : start + batch_size], batch_labels, training=False, **truncation), tf.float32).numpy())
     return np.concatenate(parts), labels
 
 

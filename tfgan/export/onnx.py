@@ -8,8 +8,8 @@ has no PNG encoder, and clients of ONNX Runtime draw z themselves.
 A generator in two halves (StyleGAN2's) also gets `mapping.onnx` and
 `synthesis.onnx` beside `model.onnx` (an ONNX model is one graph, and the two
 take different inputs), the SavedModel's signatures of those names. `truncated`
-is not converted: with w_avg from the metadata it is one line of arithmetic
-between the two, w_avg + psi (w - w_avg).
+is not converted: with w_avg (or, given a label, the class centres) from the
+metadata it is one line of arithmetic between the two, w_avg + psi (w - w_avg).
 """
 
 import json

@@ -13,10 +13,13 @@ styles and truncate:
 
 - `mapping(z[, label]) -> {"w": [N, w_dim]}`;
 - `synthesis(ws) -> {"images"}`, ws [N, num_ws, w_dim], one w per layer (W+);
-- `truncated(z, psi[, label]) -> {"images"}`: w_avg + psi (w - w_avg) at every layer.
+- `truncated(z, psi[, label]) -> {"images"}`: w_avg + psi (w - w_avg) at every
+  layer; with a label, each class's centre c + psi (w - c) instead (see
+  `MappingSynthesisGenerator.class_centres`), the centres computed at export.
 
-Its w_avg (the running mean of w that truncation pulls toward), num_ws and
-w_dim travel in the metadata (`style_metadata`). Synthesis's noise inputs are
+Its w_avg (the running mean of w that truncation pulls toward), the class
+centres of a conditional one, num_ws and w_dim travel in the metadata
+(`style_metadata`). Synthesis's noise inputs are
 the fixed ones (noise "const"), so every signature is deterministic.
 
 The generator runs in inference mode (batch norm uses its moving statistics).
@@ -97,16 +100,21 @@ def style_functions(generator, check_labels=True):
     def synthesis(ws):
         return {"images": _float32(generator.synthesis(ws, training=False, noise="const"))}
 
+    # Computed once here and baked in as a constant, not per request.
+    centres = tf.constant(generator.class_centres()) if generator.num_classes else None
+
     def truncated(z, psi, *args):
-        return {"images": _float32(generator(z, labels(args), training=False, psi=psi))}
+        return {"images": _float32(generator(z, labels(args), training=False, psi=psi, centres=centres))}
 
     return {"mapping": (mapping, [z, *label]), "synthesis": (synthesis, [ws]), "truncated": (truncated, [z, psi, *label])}
 
 
 def style_metadata(generator):
-    """What a client of the halves needs besides the signatures: w_avg, num_ws, w_dim."""
+    """What a client of the halves needs besides the signatures: w_avg (and a conditional
+    generator's class centres, [num_classes][w_dim]), num_ws, w_dim."""
     w_avg = tf.convert_to_tensor(generator.w_avg).numpy()
-    return {"w_avg": [float(x) for x in w_avg], "num_ws": int(generator.num_ws), "w_dim": int(generator.w_dim)}
+    centres = {"class_centres": generator.class_centres().numpy().tolist()} if generator.num_classes else {}
+    return {"w_avg": [float(x) for x in w_avg], **centres, "num_ws": int(generator.num_ws), "w_dim": int(generator.w_dim)}
 
 
 def to_uint8(images):

@@ -104,12 +104,17 @@ def has_halves(generator):
     return callable(getattr(generator, "mapping", None)) and callable(getattr(generator, "synthesis", None))
 
 
-def truncate(ws, w_avg, psi, cutoff=None):
-    """The truncation trick: ws [B, num_ws, w_dim] pulled toward w_avg, w_avg + psi (w - w_avg),
-    in the first `cutoff` entries (None: all). psi 1 changes nothing; psi 0 gives w_avg."""
+def truncate(ws, centre, psi, cutoff=None):
+    """The truncation trick: ws [B, num_ws, w_dim] pulled toward `centre` (w_avg [w_dim], or a
+    class centre per sample [B, 1, w_dim]), centre + psi (w - centre), in the first `cutoff`
+    entries (None: all). psi 1 changes nothing; psi 0 gives the centre."""
     psi = ops.cast(psi, ws.dtype)
-    truncated = w_avg + psi * (ws - w_avg)
+    truncated = centre + psi * (ws - centre)
     return truncated if cutoff is None else style_mix(truncated, ws, cutoff)
+
+
+CENTRE_SAMPLES = 2000  # z per class of a class centre: its mean w to about 1/45 of w's spread
+CENTRE_SEED = (99, 0)  # the same z for every class and every call: a centre is a function of the weights
 
 
 def style_mix(ws, other, cutoff):
@@ -127,6 +132,9 @@ class MappingSynthesisGenerator(Generator):
     the halves are what truncation, style mixing, GAN inversion and point editing
     work on. Subclasses set `mapping_network` (a layer with `w_avg`, the running mean
     of w) and `synthesis_network` (a layer with `num_ws`), and `style_mixing`.
+
+    Truncation (`psi`) pulls w toward w_avg, or, for a labelled sample of a
+    conditional G, toward its class's centre (`class_centres`).
 
     In training, given a `seed` (`tfgan.GAN` hands one to every `stochastic`
     generator), it draws its noise statelessly from it: style mixing (with
@@ -153,6 +161,31 @@ class MappingSynthesisGenerator(Generator):
     def mapping(self, z, labels=None, training=None, update_w_avg=True):
         return self.mapping_network(z, labels, training=training, update_w_avg=update_w_avg)
 
+    def class_centres(self, samples=CENTRE_SAMPLES):
+        """[num_classes, w_dim]: each class's mean w, over the same `samples` fixed z for every class.
+
+        What truncation pulls a labelled sample toward, as StyleGAN-XL's per-class
+        w_avg does. The global w_avg is a blend of every class's w, so pulling a 2
+        toward it pulls it toward the other digits: on conditional MNIST psi 0.9
+        toward w_avg lowered requested-class accuracy (95.9% -> 95.4%) where
+        toward its class's centre it raised it (96.3% -> 98.1%). Computed from the
+        mapping as it stands, not tracked in training: every checkpoint has them.
+        """
+        z = tf.random.stateless_normal([samples, self.latent_dim], seed=CENTRE_SEED)
+        means = [
+            ops.mean(self.mapping(z, ops.full([samples], label, "int32"), training=False, update_w_avg=False), axis=0)
+            for label in range(self.num_classes)
+        ]
+        return ops.cast(ops.stack(means), "float32")
+
+    def truncation_centre(self, labels=None, centres=None):
+        """What truncation pulls ws toward: w_avg, or given labels (a conditional G) each one's
+        class centre [B, 1, w_dim], from `centres` (`class_centres()`, computed if None)."""
+        if labels is None or not self.num_classes:
+            return self.w_avg
+        centres = self.class_centres() if centres is None else centres
+        return ops.expand_dims(ops.take(centres, ops.cast(labels, "int32"), axis=0), 1)
+
     def broadcast(self, w):
         """w [B, w_dim] -> ws [B, num_ws, w_dim]. A broadcast, not a repeat: XLA compiles
         the gradient of a repeat inside path length's tf.cond only with constant shapes."""
@@ -164,12 +197,14 @@ class MappingSynthesisGenerator(Generator):
         `noise`: random (needs `seed`), const, none, or auto (random given a seed, else const)."""
         return self.synthesis_network(ws, training=training, seed=seed, noise=noise, features=features)
 
-    def call(self, z, labels=None, training=None, seed=None, psi=1.0, cutoff=None, noise="auto"):
+    def call(self, z, labels=None, training=None, seed=None, psi=1.0, cutoff=None, noise="auto", centres=None):
+        """`psi`, `cutoff`: truncation (see `truncate`, `truncation_centre`); `centres`: the class
+        centres to truncate toward, where computed once for many calls (an export bakes them in)."""
         ws = self.broadcast(self.mapping(z, labels, training=training))
         if training and seed is not None and self.style_mixing:
             ws = self._mix_at_random(ws, z, labels, seed)
         if not (isinstance(psi, (int, float)) and psi == 1.0):
-            ws = truncate(ws, self.w_avg, psi, cutoff)
+            ws = truncate(ws, ops.cast(self.truncation_centre(labels, centres), ws.dtype), psi, cutoff)
         return self.synthesis(ws, training=training, seed=None if seed is None else _fold(seed, 1), noise=noise)
 
     def _mix_at_random(self, ws, z, labels, seed):
