@@ -1,5 +1,6 @@
 """python -m tfgan.generate --model PATH --out grid.png|samples.npz [--num 64] [--seed 0] [--label K] [--psi 0.7]
    python -m tfgan.generate --model PATH --style-mix ROW_SEEDS COL_SEEDS [--layers 0-3] [--psi 1] --out mix.png
+   python -m tfgan.generate --model PATH --latent edited.npz --out edited.png
 
 Runs an exported generator: a SavedModel directory (with TensorFlow), an .onnx
 file (with ONNX Runtime), or a TF Serving model directory (its highest version).
@@ -17,7 +18,8 @@ training writes, over points of the mixture it was trained on.
 A StyleGAN2 export (mapping and synthesis halves, w_avg in its metadata) also
 takes `--psi` (truncation: w_avg + psi (w - w_avg); a conditional one pulls each
 sample toward its class's centre instead, from the metadata too) and draws StyleGAN's
-style-mixing figure with `--style-mix` (see `tfgan.stylemix`), in either runtime.
+style-mixing figure with `--style-mix` (see `tfgan.stylemix`), in either runtime;
+`--latent` draws the image of a W+ latent that `tfgan.drag` or `tfgan.invert` wrote.
 
 Exit codes: 0 written; 2 a user error (not a model, a bad label or output path),
 in one line; 3 the model's outputs are not finite (it diverged), nothing written.
@@ -213,7 +215,7 @@ def write(path, outputs, labels, z, rows, metadata=None):
     from tfgan import visualize
 
     if path.endswith(".npz"):
-        arrays = {"samples": outputs, "z": z, **({"labels": labels} if labels is not None else {})}
+        arrays = {k: v for k, v in {"samples": outputs, "z": z, "labels": labels}.items() if v is not None}
         with atomic.replacing(path) as tmp:
             np.savez(tmp, **arrays)
     elif outputs.ndim == 4:
@@ -248,6 +250,7 @@ def main(argv=None):
     parser.add_argument("--psi", type=float, default=1.0, help="StyleGAN2: truncation psi, w_avg + psi (w - w_avg), toward each class's centre if conditional (default 1: none)")
     parser.add_argument("--style-mix", nargs=2, metavar=("ROW_SEEDS", "COL_SEEDS"),
                         help="StyleGAN2: the style-mixing figure of these seeds (like 1,2,3 or 0-4) instead of a grid of samples")
+    parser.add_argument("--latent", help="StyleGAN2: draw the image of this W+ latent (.npz from tfgan.drag or tfgan.invert) instead of samples")
     parser.add_argument("--layers", default="0-3", help="with --style-mix: the style layers taken from the column seeds (default 0-3, the coarse ones)")
     args = parser.parse_args(argv)
     return cli.run("tfgan.generate", _generate, args)
@@ -269,8 +272,15 @@ def _generate(args):
     kind, _ = resolve(args.model)
     cli.setup("tfgan.generate", tensorflow=kind == "saved_model")  # ONNX models never import TensorFlow
     generator = load(args.model)
-    if args.style_mix or args.psi != 1.0:
-        generator.check_halves("--style-mix" if args.style_mix else "--psi")
+    if args.style_mix or args.psi != 1.0 or args.latent:
+        generator.check_halves("--style-mix" if args.style_mix else "--latent" if args.latent else "--psi")
+    if args.latent:
+        from tfgan import stylemix
+
+        ws, label = stylemix.read_latent(args.latent, generator.num_ws, int(generator.metadata["w_dim"]))
+        write(args.out, check_finite(generator.synthesis(ws)), None if label is None else np.array([label]), None, 1)
+        print(f"tfgan.generate: wrote the image of {args.latent} to {args.out}")
+        return
     if args.style_mix:
         label = check_label(generator, args.label)
         if generator.conditional and label is None:

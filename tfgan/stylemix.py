@@ -33,6 +33,19 @@ def parse_numbers(text, what):
     return numbers
 
 
+def read_latent(path, num_ws, w_dim, flag="--latent"):
+    """(ws [1, num_ws, w_dim], label or None) from a W+ latent .npz (`tfgan.drag`'s, `tfgan.invert`'s)."""
+    try:
+        with np.load(path) as stored:
+            ws = np.asarray(stored["ws"], np.float32)
+            label = int(stored["label"]) if "label" in stored else None
+    except (OSError, KeyError, ValueError):
+        raise UserError(f"{flag} {path} is not a latent file; expected an .npz holding ws (from tfgan.drag or tfgan.invert)") from None
+    if ws.shape[-2:] != (num_ws, w_dim) or ws.size != num_ws * w_dim:
+        raise UserError(f"{flag} {path} holds ws of shape {ws.shape}; this generator takes [1, {num_ws}, {w_dim}]")
+    return ws.reshape(1, num_ws, w_dim), label
+
+
 def check_layers(layers, num_ws):
     beyond = [layer for layer in layers if layer >= num_ws]
     if beyond:

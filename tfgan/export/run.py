@@ -59,6 +59,32 @@ def load_generator(run_dir, checkpoint=None):
     return generator, step, weights
 
 
+def load_discriminator(run_dir, generator, checkpoint=None):
+    """The run's D at its latest checkpoint (or `checkpoint`), rebuilt from its config.yaml for
+    the data `generator` draws (its sample shape and classes): what scores an edited image."""
+    import numpy as np
+
+    from tfgan import config, data, training
+
+    path = checkpoint or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    try:
+        run_config = config.load(rundir.config_path(run_dir))
+    except UserError as e:
+        raise UserError(f"{run_dir}: its config.yaml does not rebuild its discriminator ({e})") from None
+    labels = np.zeros(1, np.int32) if generator.num_classes else None
+    shape_of_data = data.Examples(np.zeros((1, *generator.sample_shape), np.uint8), labels, generator.num_classes)
+    with dtype_policy("float32"):
+        _, discriminator = training.build_networks(run_config, shape_of_data)
+    discriminator.build_from_config(None)
+    try:
+        status = tf.train.Checkpoint(discriminator=network_weights(discriminator)).restore(path).expect_partial()
+        status.assert_existing_objects_matched()
+    except Exception as e:  # a damaged or foreign checkpoint
+        message = " ".join(str(e).split())[:300]
+        raise UserError(f"checkpoint {path} does not hold this run's discriminator: {message}") from None
+    return discriminator
+
+
 def _schedule(run_dir):
     from tfgan import config
 

@@ -104,6 +104,10 @@ def has_halves(generator):
     return callable(getattr(generator, "mapping", None)) and callable(getattr(generator, "synthesis", None))
 
 
+CENTRE_SAMPLES = 2000  # z per class of a class centre: its mean w to about 1/45 of w's spread
+CENTRE_SEED = (99, 0)  # the same z for every class and every call: a centre is a function of the weights
+
+
 def truncate(ws, centre, psi, cutoff=None):
     """The truncation trick: ws [B, num_ws, w_dim] pulled toward `centre` (w_avg [w_dim], or a
     class centre per sample [B, 1, w_dim]), centre + psi (w - centre), in the first `cutoff`
@@ -111,10 +115,6 @@ def truncate(ws, centre, psi, cutoff=None):
     psi = ops.cast(psi, ws.dtype)
     truncated = centre + psi * (ws - centre)
     return truncated if cutoff is None else style_mix(truncated, ws, cutoff)
-
-
-CENTRE_SAMPLES = 2000  # z per class of a class centre: its mean w to about 1/45 of w's spread
-CENTRE_SEED = (99, 0)  # the same z for every class and every call: a centre is a function of the weights
 
 
 def style_mix(ws, other, cutoff):
@@ -172,11 +172,11 @@ class MappingSynthesisGenerator(Generator):
         mapping as it stands, not tracked in training: every checkpoint has them.
         """
         z = tf.random.stateless_normal([samples, self.latent_dim], seed=CENTRE_SEED)
-        means = [
-            ops.mean(self.mapping(z, ops.full([samples], label, "int32"), training=False, update_w_avg=False), axis=0)
+        means = [  # in float32: a bfloat16 mean of 2,000 w would keep 3 digits
+            ops.mean(ops.cast(self.mapping(z, ops.full([samples], label, "int32"), training=False, update_w_avg=False), "float32"), axis=0)
             for label in range(self.num_classes)
         ]
-        return ops.cast(ops.stack(means), "float32")
+        return ops.stack(means)
 
     def truncation_centre(self, labels=None, centres=None):
         """What truncation pulls ws toward: w_avg, or given labels (a conditional G) each one's

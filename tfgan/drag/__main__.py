@@ -1,0 +1,5 @@
+import sys
+
+from tfgan.drag.cli import main
+
+sys.exit(main())
