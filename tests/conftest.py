@@ -53,3 +53,18 @@ def exported(runs, tmp_path_factory):
 
     base = tmp_path_factory.mktemp("saved_models")
     return {kind: export.export_run(run_dir, base_dir=str(base)) for kind, (run_dir, _) in runs.items()}
+
+
+@pytest.fixture(scope="session")
+def stylegan2_run(tmp_path_factory):
+    """A tiny 16 px stylegan2 run on shapes, trained 4 steps, and its export (both formats):
+    {"run_dir", "gan", "export"}; what DragGAN and inversion are tested on."""
+    from test_stylegan2 import stylegan2_config
+
+    from tfgan import export, training
+
+    root = tmp_path_factory.mktemp("stylegan2_run")
+    config = stylegan2_config(root, "sg", train={"steps": 4})
+    gan = training.train(config)
+    version = export.export_run(config.run_dir, "sg", str(root / "exports"), "saved_model,onnx", version=1)
+    return {"run_dir": config.run_dir, "gan": gan, "export": version}

@@ -118,40 +118,24 @@ def test_a_session_on_a_tiny_stylegan2_moves_only_the_first_layers_and_reports_d
 # --- python -m tfgan.drag, on a trained run ---
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A tiny 16 px stylegan2 run on shapes (4 steps), its export, and a 2D MLP run."""
-    from helpers import make_config
-    from test_stylegan2 import stylegan2_config
-
-    from tfgan import export, training
-
-    root = tmp_path_factory.mktemp("drag")
-    stylegan2 = stylegan2_config(root, "sg", train={"steps": 4})
-    gan = training.train(stylegan2)
-    ring = make_config(root, "ring", train={"steps": 20})
-    training.train(ring)
-    exported = export.export_run(stylegan2.run_dir, "sg", str(root / "exports"), "saved_model,onnx", version=1)
-    return {"sg": stylegan2.run_dir, "gan": gan, "ring": ring.run_dir, "export": exported}
-
-
-def test_the_run_s_discriminator_loads_as_it_was_trained(runs):
+def test_the_run_s_discriminator_loads_as_it_was_trained(stylegan2_run):
     from tfgan.export import run
 
-    generator, _, _ = run.load_generator(runs["sg"])
-    discriminator = run.load_discriminator(runs["sg"], generator)
+    generator, _, _ = run.load_generator(stylegan2_run["run_dir"])
+    discriminator = run.load_discriminator(stylegan2_run["run_dir"], generator)
     images = tf.random.stateless_uniform([4, 16, 16, 3], seed=[3, 1], minval=-1, maxval=1)
-    np.testing.assert_allclose(discriminator(images, training=False), runs["gan"].discriminator(images, training=False), atol=1e-5)
+    np.testing.assert_allclose(discriminator(images, training=False), stylegan2_run["gan"].discriminator(images, training=False), atol=1e-5)
 
 
-def test_drag_cli_writes_the_image_its_latent_and_the_result_and_generate_renders_the_latent(runs, tmp_path):
+def test_drag_cli_writes_the_image_its_latent_and_the_result_and_generate_renders_the_latent(stylegan2_run, tmp_path):
     from PIL import Image
 
     from test_export import cli
     from tfgan import generate
 
     out, report = tmp_path / "edited.png", tmp_path / "result.json"
-    result = cli("tfgan.drag", "--run", runs["sg"], "--seed", "3", "--points", "4,5:9,5", "--points", "12,12:10,9", "--steps", "6",
+    run_dir = stylegan2_run["run_dir"]
+    result = cli("tfgan.drag", "--run", run_dir, "--seed", "3", "--points", "4,5:9,5", "--points", "12,12:10,9", "--steps", "6",
                  "--out", str(out), "--json", str(report))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tfgan.drag: 6 steps" in result.stdout and result.stderr.strip() == ""
@@ -165,13 +149,13 @@ def test_drag_cli_writes_the_image_its_latent_and_the_result_and_generate_render
     edited = np.asarray(Image.open(out))
     assert edited.shape == (16, 16, 3)
     # The export renders the latent to the same picture, in either runtime.
-    for model in (runs["export"], os.path.join(runs["export"], "model.onnx")):
+    for model in (stylegan2_run["export"], os.path.join(stylegan2_run["export"], "model.onnx")):
         rendered = tmp_path / f"rendered{len(model)}.png"
         assert generate.main(["--model", model, "--latent", written["latent"], "--out", str(rendered)]) == 0
         assert np.abs(np.asarray(Image.open(rendered)).astype(int) - edited).max() <= 1
     # The latent starts a new drag where the last one ended: 0 steps draw the same image.
     again = tmp_path / "again.png"
-    result = cli("tfgan.drag", "--run", runs["sg"], "--latent", written["latent"], "--points", "4,5:9,5", "--steps", "0", "--out", str(again))
+    result = cli("tfgan.drag", "--run", run_dir, "--latent", written["latent"], "--points", "4,5:9,5", "--steps", "0", "--out", str(again))
     assert result.returncode == 0, result.stderr[-2000:]
     np.testing.assert_array_equal(np.asarray(Image.open(again)), edited)
 
@@ -184,13 +168,13 @@ def test_drag_cli_writes_the_image_its_latent_and_the_result_and_generate_render
         (["--points", "4,5,6:9,5"], "--points 4,5,6:9,5: expected a handle and its target"),
         (["--mask", "{mask8}"], "is 8x8; expected the image's size, 16x16"),
         (["--mask", "{notimage}"], "is not a readable image"),
-        (["--run", "{ring}"], "is not a stylegan2 run"),
+        (["--run", "{mlp}"], "is not a stylegan2 run"),
         (["--label", "1"], "--label was given, but this run is not conditional"),
         (["--out", "{tmp}/edited.jpg"], "--out {tmp}/edited.jpg: expected a .png"),
         (["--latent", "{notimage}", "--seed", None], "is not a latent file"),
     ],
 )
-def test_drag_mistakes_exit_2_with_one_line_and_write_nothing(args, message, runs, tmp_path, capsys):
+def test_drag_mistakes_exit_2_with_one_line_and_write_nothing(args, message, stylegan2_run, runs, tmp_path, capsys):
     from PIL import Image
 
     from tfgan.drag import cli
@@ -199,8 +183,8 @@ def test_drag_mistakes_exit_2_with_one_line_and_write_nothing(args, message, run
     inputs.mkdir()
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(inputs / "mask8.png")
     (inputs / "notimage.png").write_text("not an image")
-    values = {"mask8": inputs / "mask8.png", "notimage": inputs / "notimage.png", "ring": runs["ring"], "tmp": tmp_path}
-    base = {"--run": runs["sg"], "--seed": "3", "--points": "4,5:9,5", "--out": str(tmp_path / "edited.png")}
+    values = {"mask8": inputs / "mask8.png", "notimage": inputs / "notimage.png", "mlp": runs["mlp"][0], "tmp": tmp_path}
+    base = {"--run": stylegan2_run["run_dir"], "--seed": "3", "--points": "4,5:9,5", "--out": str(tmp_path / "edited.png")}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = None if value is None else value.format(**values)
     argv = [part for flag, value in base.items() if value is not None for part in (flag, value)]

@@ -132,6 +132,14 @@ def test_noise_modes_const_is_fixed_random_follows_the_seed_none_adds_nothing():
     assert not np.allclose(synthesis(noise="none"), synthesis())
     with pytest.raises(ValueError, match="pass `seed`"):
         synthesis(noise="random")
+    # Maps handed in (what GAN inversion optimizes): the const ones are const, zeros are none.
+    const = generator.noise_maps()
+    assert [tuple(m.shape) for m in const] == [(1, 4, 4, 1), (1, 8, 8, 1), (1, 8, 8, 1), (1, 16, 16, 1), (1, 16, 16, 1)]
+    np.testing.assert_array_equal(synthesis(noise=const), synthesis())
+    np.testing.assert_allclose(synthesis(noise=[tf.zeros_like(m) for m in const]), synthesis(noise="none"), atol=1e-6)
+    assert not np.allclose(synthesis(noise=[2 * m for m in const]), synthesis())
+    with pytest.raises(ValueError, match="Received 4 noise maps; expected one per noise layer, 5"):
+        synthesis(noise=const[:4])
 
 
 # --- Truncation and style mixing ---

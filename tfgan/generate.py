@@ -277,9 +277,11 @@ def _generate(args):
     if args.latent:
         from tfgan import stylemix
 
-        ws, label = stylemix.read_latent(args.latent, generator.num_ws, int(generator.metadata["w_dim"]))
+        ws, label, noise = stylemix.read_latent(args.latent, generator.num_ws, int(generator.metadata["w_dim"]))
         write(args.out, check_finite(generator.synthesis(ws)), None if label is None else np.array([label]), None, 1)
-        print(f"tfgan.generate: wrote the image of {args.latent} to {args.out}")
+        # An export's synthesis takes ws alone; its noise maps are the fixed ones.
+        note = " (with the export's fixed noise, not the latent's own noise maps)" if noise else ""
+        print(f"tfgan.generate: wrote the image of {args.latent} to {args.out}{note}")
         return
     if args.style_mix:
         label = check_label(generator, args.label)

@@ -14,7 +14,7 @@ first ones, at 4x4 and 8x8) carry pose and shape, fine ones texture and stroke.
 
 import numpy as np
 
-from tfgan import latent
+from tfgan import atomic, latent
 from tfgan.errors import UserError
 
 
@@ -34,16 +34,26 @@ def parse_numbers(text, what):
 
 
 def read_latent(path, num_ws, w_dim, flag="--latent"):
-    """(ws [1, num_ws, w_dim], label or None) from a W+ latent .npz (`tfgan.drag`'s, `tfgan.invert`'s)."""
+    """(ws [1, num_ws, w_dim], label or None, noise maps or None) from a W+ latent .npz, as
+    `write_latent` writes it (`tfgan.drag`, `tfgan.invert`)."""
     try:
         with np.load(path) as stored:
             ws = np.asarray(stored["ws"], np.float32)
             label = int(stored["label"]) if "label" in stored else None
+            noise = [np.asarray(stored[f"noise_{i}"], np.float32) for i in range(len([k for k in stored if k.startswith("noise_")]))]
     except (OSError, KeyError, ValueError):
         raise UserError(f"{flag} {path} is not a latent file; expected an .npz holding ws (from tfgan.drag or tfgan.invert)") from None
     if ws.shape[-2:] != (num_ws, w_dim) or ws.size != num_ws * w_dim:
         raise UserError(f"{flag} {path} holds ws of shape {ws.shape}; this generator takes [1, {num_ws}, {w_dim}]")
-    return ws.reshape(1, num_ws, w_dim), label
+    return ws.reshape(1, num_ws, w_dim), label, noise or None
+
+
+def write_latent(path, ws, label=None, noise=None):
+    """A W+ latent .npz, atomically: ws, and where given the label and the noise maps (`noise_0`, ...)."""
+    arrays = {"ws": np.asarray(ws, np.float32), **({"label": np.int32(label)} if label is not None else {})}
+    arrays.update({f"noise_{i}": np.asarray(m, np.float32) for i, m in enumerate(noise or [])})
+    with atomic.replacing(path) as tmp:
+        np.savez(tmp, **arrays)
 
 
 def check_layers(layers, num_ws):

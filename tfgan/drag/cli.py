@@ -96,19 +96,20 @@ def _drag(args):
     generator, step, _ = run.load_generator(args.run)
     if not has_halves(generator):
         raise UserError(f"--run {args.run} is not a stylegan2 run; DragGAN edits the W+ latent of model.network: stylegan2")
-    label = _check_label(generator, args.label)
+    label = run.check_label(generator, args.label, required=False)  # a latent file may hold it
     if args.latent:
-        ws, stored_label = stylemix.read_latent(args.latent, generator.num_ws, generator.w_dim)
+        ws, stored_label, noise = stylemix.read_latent(args.latent, generator.num_ws, generator.w_dim)
         label = stored_label if label is None else label
+        if noise and [m.shape for m in noise] != [tuple(m.shape) for m in generator.noise_maps()]:
+            raise UserError(f"--latent {args.latent} holds noise maps of another generator; this run's are {len(generator.noise_maps())}")
     else:
-        ws = seed_ws(generator, args.seed, args.psi, label)
-    if generator.num_classes and label is None:
-        raise UserError("this run is conditional: pass --label, the class of the image")
+        ws, noise = seed_ws(generator, args.seed, args.psi, label), None
+    run.check_label(generator, label)
     mask = read_mask(args.mask, generator.sample_shape[0]) if args.mask else None
     discriminator = run.load_discriminator(args.run, generator)
     try:
         session = DragSession(generator, ws, [p for p, _ in points], [t for _, t in points], discriminator=discriminator,
-                              label=label, mask=mask)
+                              label=label, mask=mask, noise=noise)
     except ValueError as e:
         raise UserError(f"--points: {e}") from None
     begun = time.perf_counter()
@@ -121,8 +122,7 @@ def _drag(args):
     from tfgan import visualize
 
     visualize.write_png(args.out, to_uint8(last.image))
-    with atomic.replacing(latent_path) as tmp:
-        np.savez(tmp, ws=edited, **({"label": np.int32(label)} if label is not None else {}))
+    stylemix.write_latent(latent_path, edited, label, noise)
     result = {
         "run": args.run, "checkpoint_step": step, "start": {"seed": args.seed, "psi": args.psi} if args.latent is None else {"latent": args.latent},
         "targets": session.targets.tolist(), "handles_start": first.handles.tolist(), "handles_final": last.handles.tolist(),
@@ -134,16 +134,6 @@ def _drag(args):
     moved = ", ".join(f"({h[0]:g}, {h[1]:g})" for h in last.handles)
     print(f"tfgan.drag: {last.steps} steps in {seconds:.1f} s, handles now at {moved}"
           f"{' (arrived)' if last.done else ''}; wrote {args.out} and {latent_path}")
-
-
-def _check_label(generator, label):
-    if label is None:
-        return None
-    if not generator.num_classes:
-        raise UserError("--label was given, but this run is not conditional")
-    if not 0 <= label < generator.num_classes:
-        raise UserError(f"--label {label} is not a class of this run; expected 0 to {generator.num_classes - 1}")
-    return label
 
 
 if __name__ == "__main__":

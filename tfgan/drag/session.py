@@ -71,13 +71,16 @@ class DragSession:
     `generator`: a generator with mapping and synthesis halves (StyleGAN2's);
     `ws` [num_ws, w_dim] or [1, num_ws, w_dim]; `mask` [H, W], 1 where the image
     may change (the rest is held to its first features); `discriminator` (and, for
-    a conditional one, `label`) scores each image. Radii and the stop distance
-    default to the reference's at 512 px, scaled to the image.
+    a conditional one, `label`) scores each image; `noise`: synthesis's noise maps
+    (an inverted image's, `tfgan.invert --noise`), else its fixed ones. Radii and the
+    stop distance default to the reference's at 512 px, scaled to the image.
     """
 
     def __init__(self, generator, ws, handles, targets, *, discriminator=None, label=None, mask=None, layers=LAYERS,
-                 feature_block=None, learning_rate=LEARNING_RATE, r1=None, r2=None, stop_distance=None, mask_weight=MASK_WEIGHT):
+                 feature_block=None, learning_rate=LEARNING_RATE, r1=None, r2=None, stop_distance=None, mask_weight=MASK_WEIGHT,
+                 noise=None):
         self.generator, self.discriminator = generator, discriminator
+        self.noise = "const" if noise is None else [tf.constant(np.asarray(m, np.float32)) for m in noise]
         self.side = int(generator.sample_shape[0])
         ws = np.asarray(ws, np.float32).reshape(1, generator.num_ws, generator.w_dim)
         self.layers = min(int(layers), generator.num_ws)
@@ -96,7 +99,7 @@ class DragSession:
         r1 = scaled(RADII_AT_512[0], self.side) if r1 is None else float(r1)
         r2 = scaled(RADII_AT_512[1], self.side) if r2 is None else float(r2)
         self.disc, self.search = tf.constant(motion.disc(r1)), tf.constant(motion.square(r2))
-        _, maps = generator.synthesis(self.ws, training=False, noise="const", features=True)
+        _, maps = generator.synthesis(self.ws, training=False, noise=self.noise, features=True)
         self.feature_block = default_block(len(maps)) if feature_block is None else int(feature_block)
         self.initial = motion.resized(maps[self.feature_block], self.side)
         self.references = motion.sample(self.initial, tf.constant(self.handles))
@@ -121,7 +124,7 @@ class DragSession:
 
     def _traced_step(self, handles, targets):
         with tf.GradientTape() as tape:
-            images, maps = self.generator.synthesis(self.ws, training=False, noise="const", features=True)
+            images, maps = self.generator.synthesis(self.ws, training=False, noise=self.noise, features=True)
             features = motion.resized(maps[self.feature_block], self.side)
             handles = motion.track(tf.stop_gradient(features), self.references, handles, self.search)
             # A handle that has arrived is left alone while the others still move.

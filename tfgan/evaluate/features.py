@@ -41,15 +41,20 @@ class Extractor:
         if not ok:
             raise UserError(f"{what} has samples of shape {tuple(sample_shape)}, but the {self.name} features expect {expected}")
 
+    def __call__(self, images):
+        """(features, logits) of a batch [B, H, W, C] in [-1, 1], as tensors: differentiable,
+        so that a loss can be taken in feature space (GAN inversion does)."""
+        images = tf.convert_to_tensor(images, tf.float32)
+        if self.resize_to:
+            if images.shape[-1] == 1:
+                images = tf.image.grayscale_to_rgb(images)
+            images = tf.image.resize(images, self.resize_to, method="bilinear")
+        return self.model(images, training=False)
+
     def extract(self, samples, batch_size=256):
         features, probabilities = [], []
         for start in range(0, len(samples), batch_size):
-            batch = tf.convert_to_tensor(samples[start : start + batch_size], tf.float32)
-            if self.resize_to:
-                if batch.shape[-1] == 1:
-                    batch = tf.image.grayscale_to_rgb(batch)
-                batch = tf.image.resize(batch, self.resize_to, method="bilinear")
-            f, logits = self.model(batch, training=False)
+            f, logits = self(samples[start : start + batch_size])
             features.append(keras.ops.convert_to_numpy(f))
             if self.probabilities:
                 probabilities.append(keras.ops.convert_to_numpy(keras.ops.softmax(logits)))

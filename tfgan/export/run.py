@@ -59,6 +59,20 @@ def load_generator(run_dir, checkpoint=None):
     return generator, step, weights
 
 
+def check_label(generator, label, required=True):
+    """`label`, checked against a run's generator: a class of a conditional one (given, where
+    `required`), and none for an unconditional one."""
+    if label is None:
+        if generator.num_classes and required:
+            raise UserError("this run is conditional: pass --label, the image's class")
+        return None
+    if not generator.num_classes:
+        raise UserError("--label was given, but this run is not conditional")
+    if not 0 <= label < generator.num_classes:
+        raise UserError(f"--label {label} is not a class of this run; expected 0 to {generator.num_classes - 1}")
+    return label
+
+
 def load_discriminator(run_dir, generator, checkpoint=None):
     """The run's D at its latest checkpoint (or `checkpoint`), rebuilt from its config.yaml for
     the data `generator` draws (its sample shape and classes): what scores an edited image."""

@@ -194,8 +194,13 @@ class MappingSynthesisGenerator(Generator):
 
     def synthesis(self, ws, training=None, seed=None, noise="auto", features=False):
         """images [B, H, W, C] from ws; with `features`, (images, [each block's feature map]).
-        `noise`: random (needs `seed`), const, none, or auto (random given a seed, else const)."""
+        `noise`: random (needs `seed`), const, none, auto (random given a seed, else const), or
+        a list of maps [B or 1, r, r, 1], one per noise layer (`noise_maps()` gives the const ones)."""
         return self.synthesis_network(ws, training=training, seed=seed, noise=noise, features=features)
+
+    def noise_maps(self):
+        """The fixed noise maps [1, r, r, 1] of `noise="const"`, one per noise layer."""
+        return [ops.convert_to_tensor(layer.noise_const) for layer in self.synthesis_network.noise_layers]
 
     def call(self, z, labels=None, training=None, seed=None, psi=1.0, cutoff=None, noise="auto", centres=None):
         """`psi`, `cutoff`: truncation (see `truncate`, `truncation_centre`); `centres`: the class

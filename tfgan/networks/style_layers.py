@@ -127,7 +127,8 @@ class StyleConv(keras.layers.Layer):
 
     The noise input is one map per pixel [B, r, r, 1] times a learned strength that
     starts at 0: `random` draws it from a stateless seed, `const` uses a fixed map
-    kept with the weights (a deterministic generator), `none` adds nothing.
+    kept with the weights (a deterministic generator), `none` adds nothing, and a
+    tensor [B or 1, r, r, 1] is the map itself (GAN inversion optimizes it).
     """
 
     def __init__(self, in_channels, filters, resolution, w_dim, up=False, **kwargs):
@@ -145,7 +146,9 @@ class StyleConv(keras.layers.Layer):
 
     def call(self, x, w, noise="const", seed=None):
         x = self.conv(x, w)
-        if noise == "random":
+        if not isinstance(noise, str):
+            x = x + ops.cast(noise, x.dtype) * ops.cast(self.noise_strength, x.dtype)
+        elif noise == "random":
             size = self.resolution
             draw = lambda n: tf.random.stateless_normal([n, size, size, 1], seed=seed, dtype=x.dtype)  # noqa: E731
             x = x + replica_share(draw, tf.shape(x)[0]) * ops.cast(self.noise_strength, x.dtype)

@@ -78,8 +78,18 @@ class SynthesisNetwork(keras.layers.Layer):
             to_rgb.build()
         self.built = True
 
+    @property
+    def noise_layers(self):
+        """The layers with a noise input, in the order a list of noise maps follows."""
+        return [layer for block in self.convs for layer in block]
+
     def call(self, ws, training=None, seed=None, noise="auto", features=False):
-        if noise not in NOISE_MODES:
+        noise_maps = None
+        if isinstance(noise, (list, tuple)):  # one map per noise layer
+            if len(noise) != len(self.noise_layers):
+                raise ValueError(f"Received {len(noise)} noise maps; expected one per noise layer, {len(self.noise_layers)}.")
+            noise_maps, noise = list(noise), "maps"
+        elif noise not in NOISE_MODES:
             raise ValueError(f"Received an invalid value for `noise`, expected one of {list(NOISE_MODES)}. Received: noise={noise!r}")
         if noise == "auto":
             noise = "random" if seed is not None else "const"
@@ -91,7 +101,7 @@ class SynthesisNetwork(keras.layers.Layer):
         for block, to_rgb in zip(self.convs, self.to_rgb):
             for layer in block:
                 layer_seed = None if seed is None else tf.random.experimental.stateless_fold_in(seed, index)
-                x = layer(x, ws[:, index], noise=noise, seed=layer_seed)
+                x = layer(x, ws[:, index], noise=noise_maps[index] if noise_maps else noise, seed=layer_seed)
                 index += 1
             maps.append(x)
             rgb = to_rgb(x, ws[:, index])  # the next layer's w

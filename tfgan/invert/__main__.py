@@ -1,0 +1,5 @@
+import sys
+
+from tfgan.invert.cli import main
+
+sys.exit(main())
