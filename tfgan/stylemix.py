@@ -48,12 +48,17 @@ def read_latent(path, num_ws, w_dim, flag="--latent"):
     return ws.reshape(1, num_ws, w_dim), label, noise or None
 
 
-def write_latent(path, ws, label=None, noise=None):
-    """A W+ latent .npz, atomically: ws, and where given the label and the noise maps (`noise_0`, ...)."""
+def latent_arrays(ws, label=None, noise=None):
+    """The arrays of a W+ latent file: ws, and where given the label and the noise maps (`noise_0`, ...)."""
     arrays = {"ws": np.asarray(ws, np.float32), **({"label": np.int32(label)} if label is not None else {})}
     arrays.update({f"noise_{i}": np.asarray(m, np.float32) for i, m in enumerate(noise or [])})
+    return arrays
+
+
+def write_latent(path, ws, label=None, noise=None):
+    """A W+ latent .npz (`latent_arrays`), atomically."""
     with atomic.replacing(path) as tmp:
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **latent_arrays(ws, label, noise))
 
 
 def check_layers(layers, num_ws):

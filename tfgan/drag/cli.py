@@ -1,5 +1,6 @@
 """python -m tfgan.drag --run RUN (--seed S | --latent latent.npz) --points X,Y:X,Y [--points ...]
        [--mask movable.png] [--steps 300] [--psi 0.7] [--label K] --out edited.png [--json result.json]
+python -m tfgan.drag serve --run RUN [--host 127.0.0.1] [--port 7860]: the page (`tfgan.drag.app`)
 
 Drags each handle (the first x,y of a --points) to its target (the second) in an
 image of a `stylegan2` run's generator (its EMA where the run kept one): the image
@@ -56,12 +57,25 @@ def read_mask(path, side):
     return (pixels > 127).astype(np.float32)
 
 
+def load_stylegan2(run_dir):
+    """(generator, checkpoint step) of a stylegan2 run (its EMA where kept); UserError for another network."""
+    from tfgan.export import run
+    from tfgan.networks.base import has_halves
+
+    generator, step, _ = run.load_generator(run_dir)
+    if not has_halves(generator):
+        raise UserError(f"--run {run_dir} is not a stylegan2 run; DragGAN edits the W+ latent of model.network: stylegan2")
+    return generator, step
+
+
 def to_uint8(image):
     return np.round((np.clip(image, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m tfgan.drag", description="Drag points of a StyleGAN2 image (DragGAN).")
     parser.add_argument("--run", required=True, help="a stylegan2 run directory (python -m tfgan.fit's run_dir)")
     start = parser.add_mutually_exclusive_group(required=True)
@@ -78,6 +92,28 @@ def main(argv=None):
     return cli.run("tfgan.drag", _drag, args)
 
 
+def serve_main(argv):
+    parser = argparse.ArgumentParser(prog="python -m tfgan.drag serve", description="Serve the DragGAN page for a stylegan2 run.")
+    parser.add_argument("--run", required=True, help="a stylegan2 run directory")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=7860, help="default 7860")
+    parser.add_argument("--steps", type=int, default=300, help="at most this many steps a drag (default 300)")
+    parser.add_argument("--invert-steps", type=int, default=500, help="projector steps for an uploaded image (default 500)")
+    args = parser.parse_args(argv)
+    return cli.run("tfgan.drag", _serve, args)
+
+
+def _serve(args):
+    import importlib.util
+
+    if not all(importlib.util.find_spec(name) for name in ("fastapi", "uvicorn", "multipart")):
+        raise UserError('the page needs the app extra: pip install -e ".[app]"')
+    cli.setup("tfgan.drag")
+    from tfgan.drag import app
+
+    app.serve(args.run, args.host, args.port, args.steps, args.invert_steps)
+
+
 def _drag(args):
     if not args.out.endswith(OUTPUT):
         raise UserError(f"--out {args.out}: expected a .png")
@@ -91,11 +127,8 @@ def _drag(args):
     cli.setup("tfgan.drag")
     from tfgan.drag.session import DragSession, seed_ws
     from tfgan.export import run
-    from tfgan.networks.base import has_halves
 
-    generator, step, _ = run.load_generator(args.run)
-    if not has_halves(generator):
-        raise UserError(f"--run {args.run} is not a stylegan2 run; DragGAN edits the W+ latent of model.network: stylegan2")
+    generator, step = load_stylegan2(args.run)
     label = run.check_label(generator, args.label, required=False)  # a latent file may hold it
     if args.latent:
         ws, stored_label, noise = stylemix.read_latent(args.latent, generator.num_ws, generator.w_dim)

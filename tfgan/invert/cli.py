@@ -35,9 +35,18 @@ def read_image(path, side, channels, pad=0):
 
     try:
         image = Image.open(path)
-        image = image.convert("RGB" if channels == 3 else "L")
+        image.load()
     except (OSError, UnidentifiedImageError):
         raise UserError(f"--image {path} is not a readable image; expected a PNG or JPEG") from None
+    return fit_image(image, side, channels, pad)
+
+
+def fit_image(image, side, channels, pad=0):
+    """A PIL image as uint8 [side, side, channels]: as it is at the generator's size; padded
+    with black at the data's size before padding; else centre-cropped and resized."""
+    from PIL import Image
+
+    image = image.convert("RGB" if channels == 3 else "L")
     if image.size == (side - 2 * pad, side - 2 * pad) and pad:
         pixels = np.pad(np.asarray(image), [(pad, pad), (pad, pad)] + [(0, 0)] * (channels == 3))
     else:

@@ -1,0 +1,75 @@
+"""The DragGAN page in a real browser (headless Chromium through Playwright): a drag
+moves the handle shown toward its target and changes the image; Stop, Undo and a
+bad upload behave as a user expects."""
+
+import numpy as np
+import pytest
+
+from page_driver import browser_page, drag, new_sample, served, shown_handles
+
+
+@pytest.fixture(scope="module")
+def url(stylegan2_run):
+    from tfgan.drag.app import Editor
+    from tfgan.export import run
+
+    generator, _, _ = run.load_generator(stylegan2_run["run_dir"])
+    # A larger step than the default 2e-3: the tiny run is 4 steps old, and the test should be brief.
+    editor = Editor(generator, run.load_discriminator(stylegan2_run["run_dir"], generator), max_steps=40, invert_steps=20, learning_rate=0.1)
+    with served(editor) as address:
+        yield address, editor
+
+
+def test_a_drag_in_the_browser_moves_the_handle_toward_its_target_and_changes_the_image(url):
+    url, _ = url
+    with browser_page(url) as page:
+        new_sample(page, 4)
+        before = page.get_attribute("#image", "data-image")
+        drag(page, (4, 5), (12, 5))
+        (handle,) = shown_handles(page)
+        assert np.hypot(handle[0] - 12, handle[1] - 5) < 8 - 2  # it started 8 px away
+        assert page.get_attribute("#image", "data-image") != before
+        status = page.text_content("#status")
+        assert "D's score" in status and ("arrived" in status or "stopped" in status)
+        assert "target (12, 5)" in page.text_content("#handles")
+
+
+def test_stop_ends_a_drag_between_steps_and_undo_restores_the_image_before_it(url):
+    url, editor = url
+    editor.max_steps = 100_000  # a drag that only Stop ends
+    try:
+        _stop_then_undo(url)
+    finally:
+        editor.max_steps = 40
+
+
+def _stop_then_undo(url):
+    with browser_page(url) as page:
+        new_sample(page, 7)
+        before = page.get_attribute("#image", "data-image")
+        page.mouse.click(*_pixel(page, 3, 3))
+        page.mouse.click(*_pixel(page, 3, 14))
+        page.click("#start")
+        page.wait_for_function("+document.getElementById('status').dataset.steps >= 2")
+        page.click("#stop")
+        page.wait_for_function("document.getElementById('status').dataset.running === 'false'")
+        steps = int(page.get_attribute("#status", "data-steps"))
+        assert steps >= 2 and "stopped" in page.text_content("#status")
+        assert page.get_attribute("#image", "data-image") != before
+        page.click("#undo")
+        page.wait_for_function(f"document.getElementById('image').dataset.image === {before!r}")
+
+
+def test_an_upload_that_is_not_an_image_is_refused_with_a_message(url, tmp_path):
+    url, _ = url
+    (tmp_path / "notes.png").write_text("not an image")
+    with browser_page(url) as page:
+        page.set_input_files("#upload", str(tmp_path / "notes.png"))
+        page.wait_for_function("document.getElementById('message').textContent.length > 0")
+        assert page.text_content("#message") == "the upload is not an image; expected a PNG or JPEG"
+
+
+def _pixel(page, x, y):
+    box = page.locator("#image").bounding_box()
+    scale = box["width"] / int(page.evaluate("state.side"))
+    return box["x"] + (x + 0.5) * scale, box["y"] + (y + 0.5) * scale
