@@ -66,7 +66,7 @@ def click_pixel(page, x, y):
 def new_sample(page, seed):
     page.fill("#seed", str(seed))
     page.click("#sample")
-    page.wait_for_function("document.getElementById('status').textContent.startsWith('step 0 · ready')")
+    wait(page, "document.getElementById('status').textContent.startsWith('step 0 · ready')")
 
 
 def drag(page, handle, target, timeout_ms=120_000):
@@ -74,10 +74,21 @@ def drag(page, handle, target, timeout_ms=120_000):
     click_pixel(page, *handle)
     click_pixel(page, *target)
     page.click("#start")
-    page.wait_for_function(
-        "document.getElementById('status').dataset.running === 'false' && +document.getElementById('status').dataset.steps > 0",
-        timeout=timeout_ms,
-    )
+    wait(page, "document.getElementById('status').dataset.running === 'false' && +document.getElementById('status').dataset.steps > 0",
+         timeout_ms)
+
+
+def wait(page, condition, timeout_ms=30_000):
+    """Waits for the JavaScript `condition`; on a timeout, fails saying what the page and the server show."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(condition, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        server = page.evaluate("fetch('/api/state').then(r => r.json())")
+        server.pop("image", None)
+        raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {condition}; the page shows "
+                             f"{page.text_content('#status')!r}, message {page.text_content('#message')!r}; the server {server}") from None
 
 
 def shown_handles(page):

@@ -5,7 +5,7 @@ bad upload behave as a user expects."""
 import numpy as np
 import pytest
 
-from page_driver import browser_page, drag, new_sample, served, shown_handles
+from page_driver import browser_page, drag, new_sample, served, shown_handles, wait
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +50,17 @@ def _stop_then_undo(url):
         page.mouse.click(*_pixel(page, 3, 3))
         page.mouse.click(*_pixel(page, 3, 14))
         page.click("#start")
-        page.wait_for_function("+document.getElementById('status').dataset.steps >= 2")
+        wait(page, "+document.getElementById('status').dataset.steps >= 2")
         page.click("#stop")
-        page.wait_for_function("document.getElementById('status').dataset.running === 'false'")
+        wait(page, "document.getElementById('status').dataset.running === 'false'")
         steps = int(page.get_attribute("#status", "data-steps"))
         assert steps >= 2 and "stopped" in page.text_content("#status")
-        assert page.get_attribute("#image", "data-image") != before
+        dragged = page.get_attribute("#image", "data-image")
+        assert _pixels(dragged).shape == _pixels(before).shape and np.abs(_pixels(dragged) - _pixels(before)).max() > 2
         page.click("#undo")
-        page.wait_for_function(f"document.getElementById('image').dataset.image === {before!r}")
+        wait(page, f"document.getElementById('image').dataset.image !== {dragged!r} && document.getElementById('status').dataset.steps === '0'")
+        # The image before the drag, rendered again (to the rounding of a pixel).
+        assert np.abs(_pixels(page.get_attribute("#image", "data-image")) - _pixels(before)).max() <= 1
 
 
 def test_an_upload_that_is_not_an_image_is_refused_with_a_message(url, tmp_path):
@@ -65,7 +68,7 @@ def test_an_upload_that_is_not_an_image_is_refused_with_a_message(url, tmp_path)
     (tmp_path / "notes.png").write_text("not an image")
     with browser_page(url) as page:
         page.set_input_files("#upload", str(tmp_path / "notes.png"))
-        page.wait_for_function("document.getElementById('message').textContent.length > 0")
+        wait(page, "document.getElementById('message').textContent.length > 0")
         assert page.text_content("#message") == "the upload is not an image; expected a PNG or JPEG"
 
 
@@ -73,3 +76,13 @@ def _pixel(page, x, y):
     box = page.locator("#image").bounding_box()
     scale = box["width"] / int(page.evaluate("state.side"))
     return box["x"] + (x + 0.5) * scale, box["y"] + (y + 0.5) * scale
+
+
+def _pixels(data):
+    """The picture of a base64 PNG, as int [H, W, C]."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data)))).astype(int)

@@ -113,3 +113,16 @@ def test_find_calls_blobs_extra_specks_mottled_colours_and_two_squares_unclean()
     assert found.plain_regions.tolist()[:3] == [2, 3, 0] and found.plain_regions[4] == 2
     assert found.squares[[0, 1, 2, 4]].tolist() == [2, 2, 0, 0] and found.discs.tolist() == [0, 1, 0, 1, 1]
     assert np.isnan(found.disc_centre).all() and shapes.find(images).clean.all()  # each spoiled image was clean before
+
+
+def test_regions_give_each_drawn_shape_its_centre_colour_and_kind():
+    images, layout = shapes.draw(20, 32, seed=5)
+    for image, disc, square in zip(images, layout.disc_centre, layout.square_centre):
+        found = {region.kind: region for region in shapes.regions(image)}
+        assert set(found) == {"disc", "square"}
+        np.testing.assert_allclose(found["disc"].centre, disc, atol=0.5)
+        np.testing.assert_allclose(found["square"].centre, square, atol=0.5)
+        np.testing.assert_array_equal(found["disc"].colour, image[found["disc"].pixels][0])  # one colour inside
+    # As a generator draws them, in [-1, 1]: the same regions.
+    again = shapes.regions(images[0].astype(np.float32) / 127.5 - 1.0)
+    assert [r.kind for r in again] == [r.kind for r in shapes.regions(images[0])]

@@ -138,6 +138,30 @@ def find(images):
     return found
 
 
+@dataclasses.dataclass
+class Region:
+    """A region of one image brighter than its background, as `find` sees it."""
+
+    pixels: np.ndarray  # bool [H, W]
+    centre: np.ndarray  # float32 (x, y), as `Layout`
+    colour: np.ndarray  # float32 [3]: the mean colour inside, 0-255
+    kind: object  # "disc", "square" or None, by `find`'s outline test (plain inside or not)
+
+
+def regions(image):
+    """The `Region`s of one image, uint8 [H, W, 3] or float in [-1, 1]: where an edit moved a
+    shape to is measured on the image itself (`benchmarks/drag.py`)."""
+    image = np.asarray(image)
+    values = image.astype(np.float32) if image.dtype == np.uint8 else (image.astype(np.float32) + 1.0) * 127.5
+    foreground = values.max(axis=-1) > _FOREGROUND
+    labels = _components(foreground[None])[0]
+    found = []
+    for k in np.unique(labels[foreground]):
+        pixels = labels == k
+        found.append(Region(pixels, _centre(pixels), values[pixels].mean(axis=0), _kind(pixels)))
+    return found
+
+
 def _components(mask):
     """[N, H, W] int labels of the 4-connected regions of `mask` (0 off the mask): each pixel
     takes the smallest index in its region, spread a neighbour at a time until nothing changes."""

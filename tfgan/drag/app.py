@@ -90,6 +90,7 @@ class Editor:
                                   noise=self.noise, **self.session_options)
             self.history.append(self.ws)
             self.stop_requested.clear()
+            self.state.pop("error", None)
             self.state.update(handles=session.handles.tolist(), targets=session.targets.tolist(), running=True, done=False, steps=0)
             self.worker = threading.Thread(target=self._drag, args=(session,), daemon=True)
             self.worker.start()
@@ -152,17 +153,22 @@ class Editor:
                       "score": score, "steps": 0, "running": False, "done": False}
 
     def _drag(self, session):
-        result = None
-        while not self.stop_requested.is_set():
-            result = session.step(update=session.steps < self.max_steps)
+        try:
+            while not self.stop_requested.is_set():
+                result = session.step(update=session.steps < self.max_steps)
+                with self.lock:
+                    self.ws = session.ws.numpy()
+                    self.state.update(image=png_base64(result.image), handles=result.handles.tolist(), score=result.score,
+                                      distances=[round(float(d), 2) for d in result.distances], steps=result.steps, done=result.done)
+                if result.done or session.steps >= self.max_steps:
+                    break
+        except Exception as e:  # shown on the page; the server goes on
             with self.lock:
-                self.ws = session.ws.numpy()
-                self.state.update(image=png_base64(result.image), handles=result.handles.tolist(), score=result.score,
-                                  distances=[round(float(d), 2) for d in result.distances], steps=result.steps, done=result.done)
-            if result.done or session.steps >= self.max_steps:
-                break
-        with self.lock:
-            self.state["running"] = False
+                self.state["error"] = f"the drag failed: {type(e).__name__}: {' '.join(str(e).split())[:300]}"
+            raise
+        finally:
+            with self.lock:
+                self.state["running"] = False
 
 
 def create_app(editor):
