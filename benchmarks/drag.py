@@ -76,6 +76,10 @@ def main():
     parser.add_argument("--run", required=True, help="a stylegan2_shapes run directory")
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--steps", type=int, default=200, help="the step limit of each drag")
+    parser.add_argument("--r1", type=float, help="motion supervision's radius (default: the reference's, scaled)")
+    parser.add_argument("--r2", type=float, help="tracking's radius (default: the reference's, scaled)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate on W+ (default 2e-3)")
+    parser.add_argument("--layers", type=int, default=6, help="W+ entries optimized (default 6)")
     args = parser.parse_args()
     from tfgan import metrics
     from tfgan.data import shapes
@@ -93,7 +97,8 @@ def main():
         handle = np.round(disc.centre - 0.5)  # Region centres are pixel centres + 0.5; handles are pixels
         target = target_for(handle, side, seed)
         for name, mask in (("no mask", None), ("square held", 1.0 - grown(square.pixels))):
-            session = DragSession(generator, ws, [handle], [target], discriminator=discriminator, mask=mask)
+            session = DragSession(generator, ws, [handle], [target], discriminator=discriminator, mask=mask, r1=args.r1, r2=args.r2,
+                                  learning_rate=args.lr, layers=args.layers)
             begun = time.perf_counter()
             first = session.step()
             last = first if first.done else session.run(args.steps)
