@@ -86,3 +86,20 @@ def _pixels(data):
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data)))).astype(int)
+
+
+def test_an_uploaded_image_is_inverted_and_becomes_the_image_to_edit(url, tmp_path):
+    from PIL import Image
+
+    url, _ = url
+    picture = np.zeros((16, 16, 3), np.uint8)
+    picture[4:12, 4:12] = (250, 120, 40)  # an orange square on black
+    Image.fromarray(picture).save(tmp_path / "square.png")
+    with browser_page(url) as page:
+        new_sample(page, 1)
+        before = page.get_attribute("#image", "data-image")
+        page.set_input_files("#upload", str(tmp_path / "square.png"))
+        wait(page, "document.getElementById('message').textContent.startsWith('inverted: PSNR')")
+        assert float(page.text_content("#message").split("PSNR ")[1].split(" dB")[0]) > 0
+        assert np.abs(_pixels(page.get_attribute("#image", "data-image")) - _pixels(before)).max() > 2
+        assert page.text_content("#status").startswith("step 0 · ready")

@@ -47,16 +47,13 @@ class Editor:
     # --- what the page asks for ---
 
     def sample(self, seed, psi, label=None):
-        classes = self.generator.num_classes
-        label = int(label or 0) if classes else None
-        if label is not None and not 0 <= label < classes:
-            raise ValueError(f"class {label} is not one of this run's; expected 0 to {classes - 1}")
+        label = self._class(label)
         if not 0.0 <= float(psi) <= 1.0 or int(seed) < 0:
             raise ValueError("expected a seed of 0 or more and psi between 0 and 1")
         self._begin(seed_ws(self.generator, int(seed), float(psi), label), None, label)
 
-    def invert(self, data):
-        """A new document: the W+ latent of the uploaded image (bytes)."""
+    def invert(self, data, label=None):
+        """A new document: the W+ latent of the uploaded image (bytes), of class `label` for a conditional run."""
         from PIL import Image, UnidentifiedImageError
 
         from tfgan.invert import projector
@@ -71,7 +68,7 @@ class Editor:
             raise ValueError("the upload is not an image; expected a PNG or JPEG") from None
         channels = self.generator.sample_shape[2]
         target = fit_image(image, self.side, channels, self.pad).astype(np.float32) / 127.5 - 1.0
-        label = 0 if self.generator.num_classes else None
+        label = self._class(label)
         projection = projector.project(self.generator, target, steps=self.invert_steps, label=label)
         self._begin(projection.ws, None, label)
         return projection.psnr
@@ -135,6 +132,14 @@ class Editor:
 
     # --- inside ---
 
+    def _class(self, label):
+        """The class the page asked for (0 if none) for a conditional run; None otherwise."""
+        classes = self.generator.num_classes
+        label = int(label or 0) if classes else None
+        if label is not None and not 0 <= label < classes:
+            raise ValueError(f"class {label} is not one of this run's; expected 0 to {classes - 1}")
+        return label
+
     def _begin(self, ws, noise, label):
         self.stop()
         with self.lock:
@@ -175,7 +180,7 @@ def create_app(editor):
     """The FastAPI app of the page and its JSON API around `editor`."""
     from importlib import resources
 
-    from fastapi import FastAPI, Request, UploadFile
+    from fastapi import FastAPI, Form, Request, UploadFile
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     app = FastAPI(title="tfgan.drag")
@@ -202,9 +207,9 @@ def create_app(editor):
         return answer(lambda: editor.sample(body.get("seed", 0), body.get("psi", PSI), body.get("label")))
 
     @app.post("/api/upload")
-    async def upload(file: UploadFile):
+    async def upload(file: UploadFile, label: int = Form(0)):
         data = await file.read(MAX_UPLOAD + 1)
-        return answer(lambda: {"psnr": round(editor.invert(data), 2)})
+        return answer(lambda: {"psnr": round(editor.invert(data, label), 2)})
 
     @app.post("/api/start")
     async def start(request: Request):

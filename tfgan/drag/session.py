@@ -30,8 +30,6 @@ LAYERS = 6  # W+ entries optimized: the reference's
 FEATURE_BLOCK = 5  # the reference's synthesis block: 128x128 in a 512 px generator, a quarter of the side
 MASK_WEIGHT = 20.0  # lambda of the mask term (the paper's)
 LEARNING_RATE = 2e-3  # Adam on W+ (the reference's)
-
-
 PSI = 0.7  # truncation of a seed's start (the reference's)
 
 
