@@ -80,6 +80,7 @@ def main():
     parser.add_argument("--r2", type=float, help="tracking's radius (default: the reference's, scaled)")
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate on W+ (default 2e-3)")
     parser.add_argument("--layers", type=int, default=6, help="W+ entries optimized (default 6)")
+    parser.add_argument("--block", type=int, help="the synthesis block whose features are F (default: the session's)")
     args = parser.parse_args()
     from tfgan import metrics
     from tfgan.data import shapes
@@ -98,7 +99,7 @@ def main():
         target = target_for(handle, side, seed)
         for name, mask in (("no mask", None), ("square held", 1.0 - grown(square.pixels))):
             session = DragSession(generator, ws, [handle], [target], discriminator=discriminator, mask=mask, r1=args.r1, r2=args.r2,
-                                  learning_rate=args.lr, layers=args.layers)
+                                  learning_rate=args.lr, layers=args.layers, feature_block=args.block)
             begun = time.perf_counter()
             first = session.step()
             last = first if first.done else session.run(args.steps)
