@@ -10,12 +10,17 @@ import numpy as np
 from tfgan import atomic
 
 
+def to_uint8(images):
+    """Images in [-1, 1] (any shape) -> uint8 [0, 255], rounded and clipped."""
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 def image_grid(images, rows):
     """images [N, H, W, C] in [-1, 1] -> one uint8 [rows*H, cols*W, C] grid, 1px gaps."""
     images = np.asarray(images, np.float32)
     num, height, width, channels = images.shape
     cols = -(-num // rows)
-    pixels = np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    pixels = to_uint8(images)
     grid = np.full((rows * (height + 1) - 1, cols * (width + 1) - 1, channels), 255, np.uint8)
     for i in range(num):
         r, c = divmod(i, cols)

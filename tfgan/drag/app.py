@@ -25,7 +25,9 @@ def png_base64(image):
     """An image [H, W, C] in [-1, 1] as base64 PNG text, for a data URL."""
     from PIL import Image
 
-    pixels = np.round((np.clip(image, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    from tfgan.visualize import to_uint8
+
+    pixels = to_uint8(image)
     buffer = io.BytesIO()
     Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")

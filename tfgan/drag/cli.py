@@ -68,10 +68,6 @@ def load_stylegan2(run_dir):
     return generator, step
 
 
-def to_uint8(image):
-    return np.round((np.clip(image, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["serve"]:
@@ -154,7 +150,7 @@ def _drag(args):
         raise Diverged("the edit diverged (its latent or image is not finite); nothing was written")
     from tfgan import visualize
 
-    visualize.write_png(args.out, to_uint8(last.image))
+    visualize.write_png(args.out, visualize.to_uint8(last.image))
     stylemix.write_latent(latent_path, edited, label, noise)
     result = {
         "run": args.run, "checkpoint_step": step, "start": {"seed": args.seed, "psi": args.psi} if args.latent is None else {"latent": args.latent},
