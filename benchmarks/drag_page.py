@@ -27,11 +27,11 @@ def main():
     parser.add_argument("--out", default=os.path.join(os.path.dirname(HERE), "docs", "drag_page.png"))
     args = parser.parse_args()
     from tfgan.drag.app import Editor
-    from tfgan.drag.cli import load_stylegan2, parse_points
+    from tfgan.drag.cli import parse_points
     from tfgan.export import run
 
     handle, target = parse_points(args.points)
-    generator, step = load_stylegan2(args.run)
+    generator, step = run.load_stylegan2(args.run)
     editor = Editor(generator, run.load_discriminator(args.run, generator), max_steps=args.steps)
     with served(editor) as url, browser_page(url) as page:
         new_sample(page, args.seed)

@@ -250,9 +250,7 @@ def serve(run_dir, host="127.0.0.1", port=7860, max_steps=300, invert_steps=500)
     from tfgan.export import run
     from tfgan.rundir import config_path
 
-    from tfgan.drag.cli import load_stylegan2
-
-    generator, _ = load_stylegan2(run_dir)
+    generator, _ = run.load_stylegan2(run_dir)
     pad = config.load(config_path(run_dir)).data.pad
     editor = Editor(generator, run.load_discriminator(run_dir, generator), max_steps=max_steps, invert_steps=invert_steps, pad=pad)
     print(f"tfgan.drag: serving {run_dir} at http://{host}:{port}/ (Ctrl-C stops)", flush=True)

@@ -57,17 +57,6 @@ def read_mask(path, side):
     return (pixels > 127).astype(np.float32)
 
 
-def load_stylegan2(run_dir):
-    """(generator, checkpoint step) of a stylegan2 run (its EMA where kept); UserError for another network."""
-    from tfgan.export import run
-    from tfgan.networks.base import has_halves
-
-    generator, step, _ = run.load_generator(run_dir)
-    if not has_halves(generator):
-        raise UserError(f"--run {run_dir} is not a stylegan2 run; DragGAN edits the W+ latent of model.network: stylegan2")
-    return generator, step
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["serve"]:
@@ -124,7 +113,7 @@ def _drag(args):
     from tfgan.drag.session import DragSession, seed_ws
     from tfgan.export import run
 
-    generator, step = load_stylegan2(args.run)
+    generator, step = run.load_stylegan2(args.run)
     label = run.check_label(generator, args.label, required=False)  # a latent file may hold it
     if args.latent:
         ws, stored_label, noise = stylemix.read_latent(args.latent, generator.num_ws, generator.w_dim)

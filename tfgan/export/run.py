@@ -59,6 +59,17 @@ def load_generator(run_dir, checkpoint=None):
     return generator, step, weights
 
 
+def load_stylegan2(run_dir):
+    """(generator, checkpoint step) of a run whose generator has mapping and synthesis halves
+    (its EMA where kept): what tfgan.drag and tfgan.invert work on; UserError for another network."""
+    from tfgan.networks.base import has_halves
+
+    generator, step, _ = load_generator(run_dir)
+    if not has_halves(generator):
+        raise UserError(f"--run {run_dir} is not a stylegan2 run; DragGAN and inversion work on the W+ latent of model.network: stylegan2")
+    return generator, step
+
+
 def check_label(generator, label, required=True):
     """`label`, checked against a run's generator: a class of a conditional one (given, where
     `required`), and none for an unconditional one."""

@@ -82,12 +82,9 @@ def _invert(args):
     from tfgan.evaluate import features as features_lib
     from tfgan.export import run
     from tfgan.invert import projector
-    from tfgan.networks.base import has_halves
     from tfgan.rundir import config_path
 
-    generator, _, _ = run.load_generator(args.run)
-    if not has_halves(generator):
-        raise UserError(f"--run {args.run} is not a stylegan2 run; inversion finds a W+ latent of model.network: stylegan2")
+    generator, _ = run.load_stylegan2(args.run)
     run.check_label(generator, args.label)
     pad = config.load(config_path(args.run)).data.pad
     side, channels = generator.sample_shape[0], generator.sample_shape[2]
