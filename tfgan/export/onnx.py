@@ -29,7 +29,7 @@ def write(generator, path, metadata, opset=DEFAULT_OPSET):
     # Gather rejects an out-of-range label by itself.
     functions = {"serving_default": (signatures.default_function(generator, check_labels=False), signatures.default_inputs(generator))}
     if has_halves(generator):
-        style = signatures.style_functions(generator, check_labels=False)
+        style = signatures.style_functions(generator, check_labels=False, centres=metadata.get("class_centres"))
         functions.update({name: style[name] for name in ONNX_HALF_FILES})
     for name, (function, inputs) in functions.items():
         target = path if name == "serving_default" else os.path.join(os.path.dirname(path), ONNX_HALF_FILES[name])

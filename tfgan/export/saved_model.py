@@ -29,7 +29,7 @@ def write(generator, directory, metadata):
             "generate", signatures.generate_function(generator), input_signature=signatures.generate_inputs(generator)
         )
     if has_halves(generator):
-        for name, (function, inputs) in signatures.style_functions(generator).items():
+        for name, (function, inputs) in signatures.style_functions(generator, centres=metadata.get("class_centres")).items():
             archive.add_endpoint(name, function, input_signature=inputs)
     archive.write_out(directory, verbose=False)
     # TF Serving copies assets.extra/ along but never reads it: the place for metadata.

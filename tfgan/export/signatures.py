@@ -84,8 +84,9 @@ def generate_function(generator):
     return lambda num, seed: generate(num, seed)
 
 
-def style_functions(generator, check_labels=True):
-    """{name: (function, input specs)} of `mapping`, `synthesis` and `truncated`; see the module."""
+def style_functions(generator, check_labels=True, centres=None):
+    """{name: (function, input specs)} of `mapping`, `synthesis` and `truncated`; see the module.
+    `centres`: a conditional generator's class centres as `style_metadata` gives them (else computed)."""
     z, *label = default_inputs(generator)
     ws = tf.TensorSpec([None, generator.num_ws, generator.w_dim], tf.float32, name="ws")
     psi = tf.TensorSpec([], tf.float32, name="psi")
@@ -100,8 +101,9 @@ def style_functions(generator, check_labels=True):
     def synthesis(ws):
         return {"images": _float32(generator.synthesis(ws, training=False, noise="const"))}
 
-    # Computed once here and baked in as a constant, not per request.
-    centres = tf.constant(generator.class_centres()) if generator.num_classes else None
+    # Baked in as a constant, not computed per request.
+    if generator.num_classes:
+        centres = tf.constant(generator.class_centres() if centres is None else centres, tf.float32)
 
     def truncated(z, psi, *args):
         return {"images": _float32(generator(z, labels(args), training=False, psi=psi, centres=centres))}
