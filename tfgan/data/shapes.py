@@ -118,8 +118,7 @@ def find(images):
     plain ones, squares, discs; `Found.parts`) say what a sample that is not clean
     got right.
     """
-    images = np.asarray(images)
-    values = images.astype(np.float32) if images.dtype == np.uint8 else (images.astype(np.float32) + 1.0) * 127.5
+    values = _values(images)
     foreground = values.max(axis=-1) > _FOREGROUND
     labels = _components(foreground)
     n = len(images)
@@ -151,8 +150,7 @@ class Region:
 def regions(image):
     """The `Region`s of one image, uint8 [H, W, 3] or float in [-1, 1]: where an edit moved a
     shape to is measured on the image itself (`benchmarks/drag.py`)."""
-    image = np.asarray(image)
-    values = image.astype(np.float32) if image.dtype == np.uint8 else (image.astype(np.float32) + 1.0) * 127.5
+    values = _values(image)
     foreground = values.max(axis=-1) > _FOREGROUND
     labels = _components(foreground[None])[0]
     found = []
@@ -160,6 +158,12 @@ def regions(image):
         pixels = labels == k
         found.append(Region(pixels, _centre(pixels), values[pixels].mean(axis=0), _kind(pixels)))
     return found
+
+
+def _values(images):
+    """float32 0-255 of images uint8 (as drawn) or float in [-1, 1] (as a generator draws them)."""
+    images = np.asarray(images)
+    return images.astype(np.float32) if images.dtype == np.uint8 else (images.astype(np.float32) + 1.0) * 127.5
 
 
 def _components(mask):
