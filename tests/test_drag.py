@@ -127,6 +127,17 @@ def test_the_run_s_discriminator_loads_as_it_was_trained(stylegan2_run):
     np.testing.assert_allclose(discriminator(images, training=False), stylegan2_run["gan"].discriminator(images, training=False), atol=1e-5)
 
 
+def test_a_checkpoint_without_the_discriminator_is_a_user_error(stylegan2_run, tmp_path):
+    from tfgan.callbacks.checkpoint import network_weights
+    from tfgan.errors import UserError
+    from tfgan.export import run
+
+    generator, _, _ = run.load_generator(stylegan2_run["run_dir"])
+    only_g = tf.train.Checkpoint(generator=network_weights(generator)).write(str(tmp_path / "only_g"))
+    with pytest.raises(UserError, match="does not hold this run's discriminator"):
+        run.load_discriminator(stylegan2_run["run_dir"], generator, checkpoint=only_g)
+
+
 def test_drag_cli_writes_the_image_its_latent_and_the_result_and_generate_renders_the_latent(stylegan2_run, tmp_path):
     from PIL import Image
 

@@ -8,6 +8,7 @@ growing) is set to the resolution and fade-in alpha of the checkpoint's step in
 the run's phase schedule: a run stopped mid-way exports what it trained so far.
 """
 
+import contextlib
 import json
 import os
 
@@ -43,14 +44,11 @@ def load_generator(run_dir, checkpoint=None):
     with dtype_policy("float32"):
         generator = keras.saving.deserialize_keras_object(spec)
     step = tf.Variable(0, dtype=tf.int64)
-    try:
+    with _restoring(path, "generator"):
         stored = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
         weights = GeneratorEMA.CHECKPOINT_KEY if GeneratorEMA.CHECKPOINT_KEY in stored else "generator"
         status = tf.train.Checkpoint(step=step, **{weights: network_weights(generator)}).restore(path).expect_partial()
         status.assert_existing_objects_matched()
-    except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
-        message = " ".join(str(e).split())[:300]
-        raise UserError(f"checkpoint {path} does not hold this run's generator: {message}") from None
     step = int(step.numpy())
     if getattr(generator, "grows", False):
         phase = _schedule(run_dir).phase_at(step)
@@ -101,13 +99,20 @@ def load_discriminator(run_dir, generator, checkpoint=None):
     with dtype_policy("float32"):
         _, discriminator = training.build_networks(run_config, shape_of_data)
     discriminator.build_from_config(None)
-    try:
+    with _restoring(path, "discriminator"):
         status = tf.train.Checkpoint(discriminator=network_weights(discriminator)).restore(path).expect_partial()
         status.assert_existing_objects_matched()
-    except Exception as e:  # a damaged or foreign checkpoint
-        message = " ".join(str(e).split())[:300]
-        raise UserError(f"checkpoint {path} does not hold this run's discriminator: {message}") from None
     return discriminator
+
+
+@contextlib.contextmanager
+def _restoring(path, network):
+    """Turns any failure to restore `network` from the checkpoint at `path` into a UserError."""
+    try:
+        yield
+    except Exception as e:  # a damaged or foreign checkpoint: OpError, AssertionError, ...
+        message = " ".join(str(e).split())[:300]
+        raise UserError(f"checkpoint {path} does not hold this run's {network}: {message}") from None
 
 
 def _schedule(run_dir):
