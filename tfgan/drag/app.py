@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from tfgan import stylemix
-from tfgan.drag.session import PSI, DragSession, seed_ws
+from tfgan.drag.session import PSI, DragSession, discriminator_logit, seed_ws
 
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes; larger uploads are refused with a message
 PAGE = "page.html"
@@ -152,10 +152,7 @@ class Editor:
         """The still image of `ws` (no drag): its picture and D's score."""
         self.ws = np.asarray(ws, np.float32)
         image = self.generator.synthesis(self.ws, training=False, noise=self.noise or "const")[0].numpy()
-        score = None
-        if self.discriminator is not None:
-            labels = None if self.label is None else np.array([self.label], np.int32)
-            score = float(np.reshape(self.discriminator(image[None], labels, training=False), [-1])[0])
+        score = None if self.discriminator is None else float(discriminator_logit(self.discriminator, image, self.label))
         self.state = {"image": png_base64(image), "side": self.side, "handles": [], "targets": [], "distances": [],
                       "score": score, "steps": 0, "running": False, "done": False}
 

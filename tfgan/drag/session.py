@@ -47,6 +47,13 @@ def scaled(pixels_at_512, side):
     return max(1.0, round(pixels_at_512 / 512 * side))
 
 
+def discriminator_logit(discriminator, image, label=None):
+    """D's logit for one image [H, W, C] (higher reads as more real); `label`: its class, for a
+    conditional D."""
+    labels = None if label is None else tf.constant([label], tf.int32)
+    return tf.reshape(discriminator(tf.cast(image, tf.float32)[None], labels, training=False), [-1])[0]
+
+
 def default_block(num_blocks):
     """The reference's block 5 where the generator has one below its last two; else the one
     before the last but one (16x16 of a 32 px generator), which still has spatial detail."""
@@ -88,7 +95,6 @@ class DragSession:
         self.targets = self._points(targets, "target")
         if self.handles.shape != self.targets.shape:
             raise ValueError(f"each handle needs a target: {len(self.handles)} handles, {len(self.targets)} targets")
-        self.label = None if label is None else tf.constant([label], tf.int32)
         self.mask = None if mask is None else tf.constant(np.asarray(mask, np.float32))
         if self.mask is not None and tuple(self.mask.shape) != (self.side, self.side):
             raise ValueError(f"the mask is {tuple(self.mask.shape)}; expected the image's size, ({self.side}, {self.side})")
@@ -105,7 +111,7 @@ class DragSession:
         self.optimizer.build([self.free])
         self.steps = 0
         self._step = tf.function(self._traced_step)
-        self._logit = tf.function(lambda image: self.discriminator(image[None], self.label, training=False))
+        self._logit = tf.function(lambda image: discriminator_logit(discriminator, image, label))
 
     def _points(self, points, what):
         points = np.asarray(points, np.float32).reshape(-1, 2)
@@ -147,7 +153,7 @@ class DragSession:
         """D's logit for `image` [H, W, C], or None without a discriminator."""
         if self.discriminator is None:
             return None
-        return float(tf.reshape(self._logit(tf.cast(image, tf.float32)), [-1])[0])
+        return float(self._logit(image))
 
     def run(self, max_steps):
         """Steps until every handle has arrived or `max_steps` steps are taken; returns the
