@@ -243,12 +243,10 @@ def serve(run_dir, host="127.0.0.1", port=7860, max_steps=300, invert_steps=500)
     """Loads the run's G (its EMA) and D, and serves the page until Ctrl-C."""
     import uvicorn
 
-    from tfgan import config
     from tfgan.export import run
-    from tfgan.rundir import config_path
 
     generator, _ = run.load_stylegan2(run_dir)
-    pad = config.load(config_path(run_dir)).data.pad
-    editor = Editor(generator, run.load_discriminator(run_dir, generator), max_steps=max_steps, invert_steps=invert_steps, pad=pad)
+    editor = Editor(generator, run.load_discriminator(run_dir, generator), max_steps=max_steps, invert_steps=invert_steps,
+                    pad=run.data_pad(run_dir))
     print(f"tfgan.drag: serving {run_dir} at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     uvicorn.run(create_app(editor), host=host, port=port, log_level="warning")

@@ -82,6 +82,14 @@ def check_label(generator, label, required=True):
     return label
 
 
+def data_pad(run_dir):
+    """The border (`data.pad`) the run's training added around each image: how tfgan.invert and
+    the drag page fit a real image of the data's own size to the generator."""
+    from tfgan import config
+
+    return config.load(rundir.config_path(run_dir)).data.pad
+
+
 def load_discriminator(run_dir, generator, checkpoint=None):
     """The run's D at its latest checkpoint (or `checkpoint`), rebuilt from its config.yaml for
     the data `generator` draws (its sample shape and classes): what scores an edited image."""

@@ -78,15 +78,13 @@ def _invert(args):
         raise UserError(f"--steps must be a positive number, got {args.steps}")
     atomic.check_destination(args.out)
     cli.setup("tfgan.invert")
-    from tfgan import config
     from tfgan.evaluate import features as features_lib
     from tfgan.export import run
     from tfgan.invert import projector
-    from tfgan.rundir import config_path
 
     generator, _ = run.load_stylegan2(args.run)
     run.check_label(generator, args.label)
-    pad = config.load(config_path(args.run)).data.pad
+    pad = run.data_pad(args.run)
     side, channels = generator.sample_shape[0], generator.sample_shape[2]
     target = read_image(args.image, side, channels, pad).astype(np.float32) / 127.5 - 1.0
     distance = _feature_distance(features_lib.from_flag(args.features), generator.sample_shape, pad) if args.features else None
