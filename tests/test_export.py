@@ -228,7 +228,7 @@ def test_export_cli_mistakes_exit_2_with_one_line_and_write_nothing(args, messag
     args = [a.format(empty=tmp_path / "empty", mlp=runs["mlp"][0]) for a in args]
     result = cli("tfgan.export", *args, "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert f"tfgan.export: error: " in result.stderr and message in result.stderr
+    assert "tfgan.export: error: " in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
