@@ -49,7 +49,7 @@ def browser_page(url):
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 640})
             page.goto(url)
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('step')")
+            page.wait_for_function("document.body.dataset.loading === '0' && document.getElementById('status').textContent.startsWith('step')")
             yield page
         finally:
             browser.close()
@@ -64,9 +64,11 @@ def click_pixel(page, x, y):
 
 
 def new_sample(page, seed):
+    """Asks for the sample of `seed` and waits until its image is the one shown (the status
+    reads "step 0 · ready" before the answer too, so that alone would not do)."""
     page.fill("#seed", str(seed))
-    page.click("#sample")
-    wait(page, "document.getElementById('status').textContent.startsWith('step 0 · ready')")
+    page.click("#sample")  # the click handler marks the page loading before it returns
+    wait(page, "document.body.dataset.loading === '0' && document.getElementById('status').textContent.startsWith('step 0 · ready')")
 
 
 def drag(page, handle, target, timeout_ms=120_000):

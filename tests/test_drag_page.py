@@ -2,6 +2,9 @@
 moves the handle shown toward its target and changes the image; Stop, Undo and a
 bad upload behave as a user expects."""
 
+import time
+import urllib.request
+
 import numpy as np
 import pytest
 
@@ -103,3 +106,53 @@ def test_an_uploaded_image_is_inverted_and_becomes_the_image_to_edit(url, tmp_pa
         assert float(page.text_content("#message").split("PSNR ")[1].split(" dB")[0]) > 0
         assert np.abs(_pixels(page.get_attribute("#image", "data-image")) - _pixels(before)).max() > 2
         assert page.text_content("#status").startswith("step 0 · ready")
+
+
+def test_clicks_on_the_image_while_a_new_sample_loads_place_no_point(url):
+    url, editor = url
+    sample = editor.sample
+
+    def slow_sample(*args):
+        time.sleep(1.5)
+        return sample(*args)
+
+    editor.sample = slow_sample
+    try:
+        with browser_page(url) as page:
+            page.fill("#seed", "5")
+            page.click("#sample")
+            page.mouse.click(*_pixel(page, 3, 3))
+            page.mouse.click(*_pixel(page, 9, 3))
+            assert page.evaluate("document.body.dataset.loading") == "1" and shown_handles(page) == []
+            wait(page, "document.body.dataset.loading === '0'")
+            assert shown_handles(page) == []
+            assert _pixels(page.get_attribute("#image", "data-image")).tolist() == _pixels(editor.snapshot()["image"]).tolist()
+            page.mouse.click(*_pixel(page, 3, 3))  # the new sample takes clicks
+            page.mouse.click(*_pixel(page, 9, 3))
+            assert shown_handles(page) == [(3, 3)]
+    finally:
+        del editor.sample
+
+
+def test_the_server_answers_while_an_upload_is_inverted(url, tmp_path):
+    from PIL import Image
+
+    url, editor = url
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(tmp_path / "grey.png")
+    editor.invert_steps = 1000
+    try:
+        with browser_page(url) as page:
+            page.set_input_files("#upload", str(tmp_path / "grey.png"))
+            started, answers = time.monotonic(), []
+            while page.evaluate("document.body.dataset.loading") != "0":
+                asked = time.monotonic()
+                with urllib.request.urlopen(url + "api/state", timeout=120) as response:
+                    assert response.status == 200
+                answers.append(time.monotonic() - asked)
+                time.sleep(0.1)
+            inverting = time.monotonic() - started
+            assert page.text_content("#message").startswith("inverted: PSNR")
+    finally:
+        editor.invert_steps = 20
+    # The inversion took seconds; the page's other requests were answered meanwhile, not after it.
+    assert inverting > 3 and len(answers) > 5 and max(answers) < 1.0, (inverting, answers)

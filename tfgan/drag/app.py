@@ -180,6 +180,7 @@ def create_app(editor):
     from importlib import resources
 
     from fastapi import FastAPI, Form, Request, UploadFile
+    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     app = FastAPI(title="tfgan.drag")
@@ -192,6 +193,11 @@ def create_app(editor):
             return JSONResponse({"error": str(e)}, status_code=400)
         return {**editor.snapshot(), **(result or {})}
 
+    async def answer_in_thread(action):
+        # An endpoint that must await its body (async) would otherwise run `action` on the event
+        # loop, and an inversion of hundreds of steps would stall every other request meanwhile.
+        return await run_in_threadpool(answer, action)
+
     @app.get("/", response_class=HTMLResponse)
     def index():
         return page
@@ -203,17 +209,17 @@ def create_app(editor):
     @app.post("/api/sample")
     async def sample(request: Request):
         body = await request.json()
-        return answer(lambda: editor.sample(body.get("seed", 0), body.get("psi", PSI), body.get("label")))
+        return await answer_in_thread(lambda: editor.sample(body.get("seed", 0), body.get("psi", PSI), body.get("label")))
 
     @app.post("/api/upload")
     async def upload(file: UploadFile, label: int = Form(0)):
         data = await file.read(MAX_UPLOAD + 1)
-        return answer(lambda: {"psnr": round(editor.invert(data, label), 2)})
+        return await answer_in_thread(lambda: {"psnr": round(editor.invert(data, label), 2)})
 
     @app.post("/api/start")
     async def start(request: Request):
         body = await request.json()
-        return answer(lambda: editor.start(body.get("points") or [], body.get("mask")))
+        return await answer_in_thread(lambda: editor.start(body.get("points") or [], body.get("mask")))
 
     @app.post("/api/stop")
     def stop():
