@@ -11,7 +11,9 @@ Protocol (issue 16), every position measured on the images by colour segmentatio
 - after a drag, the disc and the square are the regions whose colours are nearest
   the originals'.
 Reports MD (the mean distance from the disc's centre to the target) before and after,
-the share of drags within 1 and 1.5 px, the median steps and the seconds per step,
+the share of drags within 1 and 1.5 px, the share that tracking declared arrived (every
+handle within the stop distance) and how far the tracked handle ended from the disc
+measured on the image (tracking's error), the median steps and the seconds per step,
 how far the square moved, D's score before and after, and the Fréchet distance of
 the edited images from the unedited ones (in pixels pooled to 8x8x3: no feature
 extractor for `shapes` can be had here).
@@ -107,13 +109,15 @@ def main():
             found = shapes.regions(last.image)
             moved_disc, moved_square = nearest_in_colour(found, disc.colour), nearest_in_colour(found, square.colour)
             after = np.inf if moved_disc is None else np.linalg.norm(moved_disc.centre - 0.5 - target)
+            # Where tracking put the handle against where the disc is: tracking's own error.
+            drift = np.inf if moved_disc is None else np.linalg.norm(last.handles[0] - (moved_disc.centre - 0.5))
             square_moved = np.inf if moved_square is None or moved_square is moved_disc else np.linalg.norm(moved_square.centre - square.centre)
-            rows[name].append(dict(before=np.linalg.norm(handle - target), after=after, steps=last.steps, seconds=seconds,
+            rows[name].append(dict(before=np.linalg.norm(handle - target), after=after, arrived=last.done, drift=drift, steps=last.steps, seconds=seconds,
                                    per_step=seconds / max(last.steps + 1, 1), square=square_moved, d_before=first.score,
                                    d_after=last.score, image=last.image, start=first.image))
     unedited = pooled(np.stack([r["start"] for r in rows["no mask"]]))
-    print("\n| drags | MD before (px) | MD after (px) | within 1 px | within 1.5 px | median steps | ms per step | square moved, median (px) | D's score before → after | Fréchet distance from unedited (8×8 pixels) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| drags | MD before (px) | MD after (px) | within 1 px | within 1.5 px | arrived by tracking | tracked handle to disc, median (px) | median steps | ms per step | square moved, median (px) | D's score before → after | Fréchet distance from unedited (8×8 pixels) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, drags in rows.items():
         after = np.array([d["after"] for d in drags])
         finite = np.isfinite(after)
@@ -121,6 +125,7 @@ def main():
         fd = metrics.frechet_distance(metrics.GaussianStats.of(unedited), metrics.GaussianStats.of(edited))
         print(f"| {name} ({len(drags)}) | {np.mean([d['before'] for d in drags]):.2f} | {after[finite].mean():.2f} "
               f"({(~finite).sum()} lost) | {np.mean(after <= 1.0):.0%} | {np.mean(after <= 1.5):.0%} | "
+              f"{np.mean([d['arrived'] for d in drags]):.0%} | {np.median([d['drift'] for d in drags]):.2f} | "
               f"{np.median([d['steps'] for d in drags]):.0f} | {1000 * np.median([d['per_step'] for d in drags]):.0f} | "
               f"{np.median([d['square'] for d in drags]):.2f} | {np.mean([d['d_before'] for d in drags]):.2f} → "
               f"{np.mean([d['d_after'] for d in drags]):.2f} | {fd:.3f} |")
