@@ -165,3 +165,73 @@ def test_generate_is_reproducible_and_conditional_rows_follow_labels():
     a, b = gan.generate(6, seed=1).numpy(), gan.generate(6, seed=1).numpy()
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(gan.generate(6, seed=2).numpy(), a)
+
+
+
+class AddsLosses(keras.layers.Layer):
+    """Passes x through, adding with `add_loss` `weight * v**2` on a variable nothing else
+    uses (only the added loss can move v) and `activity * mean(x**2)` of each call; and a
+    variable u that only its L2 regularizer (0.01) moves."""
+
+    def __init__(self, weight, activity=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.weight, self.activity = weight, activity
+        self.v = self.add_weight(shape=(), initializer=keras.initializers.Constant(2.0), name="v")
+        self.u = self.add_weight(shape=(), initializer=keras.initializers.Constant(2.0), regularizer=keras.regularizers.L2(0.01), name="u")
+
+    def call(self, x):
+        self.add_loss(self.weight * self.v**2 + self.activity * tf.reduce_mean(x**2))
+        return x
+
+
+class AddingGenerator(MLPGenerator):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adds = AddsLosses(0.25, name="adds")
+
+    def call(self, z, labels=None, training=None):
+        return self.adds(super().call(z, labels, training=training))
+
+
+class AddingDiscriminator(MLPDiscriminator):
+    def __init__(self, *args, activity=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adds = AddsLosses(0.5, activity, name="adds")
+
+    def call(self, x, labels=None, training=None, seed=None):
+        return super().call(self.adds(x), labels, training=training, seed=seed)
+
+
+def adding_gan(activity=0.0):
+    keras.utils.set_random_seed(1)
+    generator = AddingGenerator((2,), latent_dim=2, hidden_units=(4,), output_activation="linear")
+    gan = GAN(generator, AddingDiscriminator((2,), hidden_units=(4,), activity=activity))
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
+    return gan
+
+
+REAL = tf.random.stateless_normal([8, 2], seed=[3, 4])
+
+
+def test_what_the_networks_layers_add_reaches_their_own_optimizer_once_a_step():
+    # Keras's train_step adds model.losses to the loss; so does the GAN's, each network's to its
+    # own. SGD at 0.1 on v: D's 2 - 0.1 * d(0.5 v^2)/dv = 1.8, once for D's two calls (real and
+    # fake: as if one call had seen both batches); G's 2 - 0.1 * 2 * 0.25 * 2 = 1.9. The L2
+    # regularizer's u, once a step too: 2 - 0.1 * 2 * 0.01 * 2 = 1.996.
+    gan = adding_gan()
+    gan.train_on_batch(REAL)
+    adds_d, adds_g = gan.discriminator.adds, gan.generator.adds
+    assert (float(adds_d.v), float(adds_g.v)) == (pytest.approx(1.8, abs=1e-6), pytest.approx(1.9, abs=1e-6))
+    assert (float(adds_d.u), float(adds_g.u)) == (pytest.approx(1.996, abs=1e-6), pytest.approx(1.996, abs=1e-6))
+
+
+def test_an_activity_loss_of_d_joins_the_reported_d_loss():
+    # 0.3 * mean(x^2), the mean over D's calls on the real and the fake batch; the fake batch is
+    # G(z) for the step's z (phase 0, seed 0), from G's weights before the step.
+    plain = adding_gan().train_on_batch(REAL, return_dict=True)
+    gan = adding_gan(activity=0.3)
+    z = tf.random.stateless_normal([8, 2], seed=tf.constant([0, 0], tf.int64))
+    fake = gan.generator(z)
+    activity = 0.3 * (tf.reduce_mean(REAL**2) + tf.reduce_mean(fake**2)) / 2
+    logs = gan.train_on_batch(REAL, return_dict=True)
+    assert logs["d_loss"] - plain["d_loss"] == pytest.approx(float(activity), rel=1e-4)

@@ -12,7 +12,9 @@ Every variant (conditional, DCGAN, WGAN-GP, progressive growing, StyleGAN, ...)
 is this algorithm with other networks, another loss and hooks: a regulariser
 adds a penalty through `Hook.discriminator_penalty`, augmentation goes through
 `Hook.augment`, EMA through `Hook.after_generator_step`, the fade-in of
-progressive growing's real images through `Hook.real_images`.
+progressive growing's real images through `Hook.real_images`. What the networks'
+layers add themselves (`add_loss`, weight regularizers: Keras's `model.losses`)
+joins each network's own loss, as in Keras's `train_step`.
 
 A run in phases (`tfgan.schedule`) enters each with `enter_phase`: networks
 that grow (`grows = True`) take the phase's resolution, and every call of them
@@ -273,8 +275,8 @@ class GAN(keras.Model):
         self._check_shapes(real, fake)
         real_in, fake_in = self._augment(real, stream=2 * phase), self._augment(fake, stream=2 * phase + 1)
         with tf.GradientTape() as tape:
-            real_logits, fake_logits = self._judge(real_in, fake_in, labels)
-            per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+            real_logits, fake_logits, added = self._judge(real_in, fake_in, labels)
+            per_example = self.loss_fn.discriminator_loss(real_logits, fake_logits, self.label_smoothing) + added
             if self.drift:
                 per_example += losses_lib.drift_penalty(real_logits, self.drift)
             per_example += self._penalties("discriminator", lambda hook: hook.discriminator_penalty(self, real_in, fake_in, labels))
@@ -287,18 +289,23 @@ class GAN(keras.Model):
         return loss
 
     def _judge(self, real, fake, labels):
-        """D's float32 logits on the real and the fake batch, each batch in its own call."""
+        """D's float32 logits on the real and the fake batch, each batch in its own call, and
+        D's own loss terms (`layer_losses`) as if one call had seen both batches: the mean of
+        the two calls' `add_loss` terms, plus the weight regularizers' once."""
         real_logits = tf.cast(self.run_discriminator(real, labels), tf.float32)
+        on_real = layer_losses(self.discriminator)
         fake_logits = tf.cast(self.run_discriminator(fake, labels, call=1), tf.float32)
-        return real_logits, fake_logits
+        on_fake = layer_losses(self.discriminator)
+        return real_logits, fake_logits, (on_real + on_fake) / 2.0 + regularization(self.discriminator)
 
     def _train_generator(self, labels, batch_size):
         self._call_site = self.d_steps
         z = self.latent_noise(batch_size, phase=self.d_steps)
         with tf.GradientTape() as tape:
             fake = self._augment(self.run_generator(self.generator, z, labels, training=True), stream=2 * self.d_steps)
+            added = layer_losses(self.generator) + regularization(self.generator)  # read before a hook calls G again
             fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
-            per_example = self.loss_fn.generator_loss(fake_logits)
+            per_example = self.loss_fn.generator_loss(fake_logits) + added
             per_example += self._penalties("generator", lambda hook: hook.generator_penalty(self, fake, labels))
             loss = _average(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
@@ -413,6 +420,22 @@ def _apply(optimizer, grads, variables):
     later resolutions get no gradient yet; they keep their weights and their
     optimizer state (rather than Keras warning of them at every trace)."""
     optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+
+
+def regularization(network):
+    """The weight regularizers' penalty on `network`'s trainable weights (float32; 0 without any)."""
+    return tf.add_n([tf.cast(v.regularizer(v), tf.float32) for v in network.trainable_weights if v.regularizer is not None] or [tf.zeros([])])
+
+
+def layer_losses(network):
+    """What `network`'s layers added with `add_loss` in its latest call (a quantizer's
+    commitment term, an activity regularizer), float32. Keras's own `train_step` adds
+    `model.losses` to the loss, and so does this GAN's: read after each call, because
+    Keras clears them when the network is called again, and without the weight
+    regularizers' terms (`regularization`), which `network.losses` also lists but
+    which count once a phase, not once a call."""
+    total = tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses] or [tf.zeros([])])
+    return total - regularization(network)
 
 
 def replica_share(draw, batch_size):
