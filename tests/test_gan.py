@@ -235,3 +235,54 @@ def test_an_activity_loss_of_d_joins_the_reported_d_loss():
     activity = 0.3 * (tf.reduce_mean(REAL**2) + tf.reduce_mean(fake**2)) / 2
     logs = gan.train_on_batch(REAL, return_dict=True)
     assert logs["d_loss"] - plain["d_loss"] == pytest.approx(float(activity), rel=1e-4)
+
+
+class Autoencoder(keras.Model):
+    """G that `reconstructs` its input: a 2 -> 2 dense map of the real points."""
+
+    reconstructs, latent_dim, num_classes, sample_shape = True, None, 0, (2,)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant([[0.5, 0.1], [-0.2, 0.9]]))
+
+    def call(self, x, labels=None, training=None):
+        return self.dense(x)
+
+
+class Reconstruction(Hook):
+    """|real - fake|_1 per example, on G's loss."""
+
+    def generator_penalty(self, gan, real, fake, labels):
+        return tf.reduce_sum(tf.abs(real - fake), axis=1)
+
+
+def test_a_generator_that_reconstructs_is_fed_the_real_batch_and_its_loss_compares_with_it():
+    # By hand, SGD at 0.1: D on real against G(real); then G on the non-saturating loss of the
+    # updated D plus the reconstruction error of the same real batch.
+    keras.utils.set_random_seed(1)
+    generator, discriminator = Autoencoder(), MLPDiscriminator((2,), hidden_units=(4,))
+    gan = GAN(generator, discriminator, hooks=[Reconstruction()])
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
+    real = tf.random.stateless_normal([8, 2], seed=[3, 4])
+    d_before = [v.numpy() for v in discriminator.trainable_variables]
+    g_before = [v.numpy() for v in generator.trainable_variables]
+    loss = losses.get("non_saturating")
+    with tf.GradientTape() as tape:
+        d_loss = tf.reduce_mean(loss.discriminator_loss(discriminator(real), discriminator(generator(real))))
+    d_expected = [v - 0.1 * g for v, g in zip(d_before, tape.gradient(d_loss, discriminator.trainable_variables))]
+    for var, value in zip(discriminator.trainable_variables, d_expected):
+        var.assign(value)
+    with tf.GradientTape() as tape:
+        fake = generator(real)
+        g_loss = tf.reduce_mean(loss.generator_loss(discriminator(fake)) + tf.reduce_sum(tf.abs(real - fake), axis=1))
+    g_expected = [v - 0.1 * g for v, g in zip(g_before, tape.gradient(g_loss, generator.trainable_variables))]
+    for var, value in zip(discriminator.trainable_variables, d_before):
+        var.assign(value)
+
+    logs = gan.train_on_batch(real, return_dict=True)
+    for var, value in zip([*discriminator.trainable_variables, *generator.trainable_variables], [*d_expected, *g_expected]):
+        np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-6)
+    assert logs["reconstruction"] == pytest.approx(float(tf.reduce_mean(tf.reduce_sum(tf.abs(real - fake), axis=1))), rel=1e-5)
+    with pytest.raises(ValueError, match="reconstructs its input"):
+        gan.generate(4)

@@ -75,7 +75,7 @@ class GAN(keras.Model):
         self.hooks = list(hooks)
         self.check_finite = bool(check_finite)
         self.loss_limit = None if loss_limit is None else float(loss_limit)
-        self.latent_dim = generator.latent_dim
+        self.latent_dim = generator.latent_dim  # None for a generator that `reconstructs` its input
         self.num_classes = generator.num_classes
         self.step = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False,
@@ -103,9 +103,10 @@ class GAN(keras.Model):
         # restored before the first step.
         # A packed discriminator (PacGAN) judges `pack` samples at a time.
         batch = getattr(self.discriminator, "pack", 1)
-        z = tf.zeros([batch, self.latent_dim])
+        reconstructs = getattr(self.generator, "reconstructs", False)
+        inputs = tf.zeros([batch, *(self.generator.sample_shape if reconstructs else [self.latent_dim])])
         labels = tf.zeros([batch], tf.int32) if self.num_classes else None
-        self.discriminator(self.generator(z, labels, training=False), labels, training=False)
+        self.discriminator(self.generator(inputs, labels, training=False), labels, training=False)
         # Built: otherwise `fit` under a tf.distribute strategy traces `call` on
         # a data batch to build the model, and the data are not G's input.
         self.built = True
@@ -215,6 +216,14 @@ class GAN(keras.Model):
         """`random_seed` of a stream of `hook`'s own."""
         return self.random_seed(_HOOK_STREAM + self.hooks.index(hook))
 
+    def generator_input(self, real, phase):
+        """What G takes at this step and phase: z (`latent_noise`), or the real minibatch
+        itself for a generator that `reconstructs` its input (an autoencoder: VQGAN's, whose
+        reconstructions D judges against the originals)."""
+        if getattr(self.generator, "reconstructs", False):
+            return real
+        return self.latent_noise(tf.shape(real)[0], phase)
+
     def latent_noise(self, batch_size, phase):
         """z for this replica's share of the global batch at this step and phase.
 
@@ -233,6 +242,8 @@ class GAN(keras.Model):
     def generate(self, num, labels=None, seed=0, training=False):
         """`num` samples of `sampler` from fixed noise: z is `tfgan.latent`'s for `seed`, the z
         that an export's `generate` signature and `python -m tfgan.generate` draw for it."""
+        if getattr(self.generator, "reconstructs", False):
+            raise ValueError(f"{self.generator.name} reconstructs its input; it draws no samples from noise")
         z = latent.normal_tf(num, self.latent_dim, seed)
         if self.num_classes and labels is None:
             labels = tf.range(num) % self.num_classes
@@ -245,7 +256,7 @@ class GAN(keras.Model):
         real_batches = _split(images, self.d_steps)
         label_batches = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
         losses = [self._train_discriminator(real_batches[i], label_batches[i], phase=i) for i in range(self.d_steps)]
-        losses.append(self._train_generator(label_batches[-1], batch_size=tf.shape(real_batches[-1])[0]))
+        losses.append(self._train_generator(real_batches[-1], label_batches[-1]))
         for hook in self.hooks:
             hook.after_generator_step(self)
         self.step.assign_add(1)
@@ -268,8 +279,7 @@ class GAN(keras.Model):
 
     def _train_discriminator(self, real, labels, phase):
         self._call_site = phase
-        batch_size = tf.shape(real)[0]
-        fake = self.run_generator(self.generator, self.latent_noise(batch_size, phase), labels, training=True)
+        fake = self.run_generator(self.generator, self.generator_input(real, phase), labels, training=True)
         for hook in self.hooks:
             real = hook.real_images(self, real)
         self._check_shapes(real, fake)
@@ -298,15 +308,17 @@ class GAN(keras.Model):
         on_fake = layer_losses(self.discriminator)
         return real_logits, fake_logits, (on_real + on_fake) / 2.0 + regularization(self.discriminator)
 
-    def _train_generator(self, labels, batch_size):
+    def _train_generator(self, real, labels):
+        """G's update on the step's last real minibatch: its input, for a generator that
+        `reconstructs` it; for the others only what a hook compares with (z is fresh)."""
         self._call_site = self.d_steps
-        z = self.latent_noise(batch_size, phase=self.d_steps)
+        inputs = self.generator_input(real, phase=self.d_steps)
         with tf.GradientTape() as tape:
-            fake = self._augment(self.run_generator(self.generator, z, labels, training=True), stream=2 * self.d_steps)
+            fake = self._augment(self.run_generator(self.generator, inputs, labels, training=True), stream=2 * self.d_steps)
             added = layer_losses(self.generator) + regularization(self.generator)  # read before a hook calls G again
             fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
             per_example = self.loss_fn.generator_loss(fake_logits) + added
-            per_example += self._penalties("generator", lambda hook: hook.generator_penalty(self, fake, labels))
+            per_example += self._penalties("generator", lambda hook: hook.generator_penalty(self, real, fake, labels))
             loss = _average(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
         _apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables), self.generator.trainable_variables)

@@ -13,7 +13,9 @@ same `tf.function`) and does nothing by default:
 - `discriminator_penalty(gan, real, fake, labels)`: a per-example `[B]` term
   added to D's loss, reduced over the global batch like the loss itself
   (gradient penalty, R1).
-- `generator_penalty(gan, fake, labels)`: the same for G (path length).
+- `generator_penalty(gan, real, fake, labels)`: the same for G (path length;
+  an autoencoder's reconstruction loss, which compares `fake` with the step's
+  `real` minibatch that G took as its input: `GAN.generator_input`).
 - `after_generator_step(gan)`: after both updates (EMA of G's weights).
 
 Each penalty is also logged on its own, under the hook's `name` (TensorBoard's
@@ -73,7 +75,7 @@ class Hook:
     def discriminator_penalty(self, gan, real, fake, labels):
         return 0.0
 
-    def generator_penalty(self, gan, fake, labels):
+    def generator_penalty(self, gan, real, fake, labels):
         return 0.0
 
     def after_generator_step(self, gan):

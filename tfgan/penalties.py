@@ -143,7 +143,7 @@ class PathLengthPenalty(Hook):
     def state(self):
         return {"path_length_mean": [self.mean]}
 
-    def generator_penalty(self, gan, fake, labels):
+    def generator_penalty(self, gan, real, fake, labels):
         generator, batch = gan.generator, keras.ops.shape(fake)[0]  # static where known, for XLA
         # Every batch_shrink-th example: the same examples whatever the number of replicas.
         size = batch // self.batch_shrink

@@ -90,8 +90,11 @@ def _labels(num_classes):
 
 
 class Generator(keras.Model):
+    reconstructs = False  # True: G takes a real image, not z (an autoencoder; `GAN.generator_input`)
+
     def build_from_config(self, config):
-        self(ops.zeros((1, self.latent_dim)), _labels(self.num_classes), training=False)
+        shape = self.sample_shape if self.reconstructs else (self.latent_dim,)
+        self(ops.zeros((1, *shape)), _labels(self.num_classes), training=False)
 
 
 class Discriminator(keras.Model):
