@@ -115,6 +115,36 @@ def test_penalties_are_averaged_over_the_global_batch(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+class GradientWeighted(Hook):
+    """A G penalty, and the adversarial term weighed by the ratio of the two terms' gradient
+    norms at G's first kernel (VQGAN's adaptive weight, on a toy): per-replica gradients would
+    weigh differently on each replica."""
+
+    def generator_penalty(self, gan, real, fake, labels):
+        return tf.reduce_sum(tf.square(fake), axis=1)
+
+    def adversarial_weight(self, gan, terms, gradient):
+        kernel = gan.generator.trainable_variables[0]
+        return tf.norm(gradient(self.name, kernel)) / (tf.norm(gradient("adversarial", kernel)) + 1e-4)
+
+
+def test_an_adversarial_weight_from_gradients_is_the_same_on_two_replicas(tmp_path):
+    config = make_config(tmp_path, train__batch_size=16)
+    examples = data.load(config.data, False, 0)
+    weights, logged = [], []
+    for spec in (ONE, TWO):
+        strategy = distribute.make_strategy(make_config(tmp_path, distribute=spec).distribute)
+        gan = training.build_gan(config, examples, strategy)
+        with strategy.scope():
+            gan = GAN(gan.generator, gan.discriminator, hooks=[GradientWeighted()])
+            gan.compile(d_optimizer="sgd", g_optimizer="sgd")
+        logged.append(gan.fit(examples.dataset(16, 0), steps_per_epoch=3, epochs=1, verbose=0).history["adversarial_weight"][-1])
+        weights.append([v.numpy() for v in gan.generator.weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert logged[0] == pytest.approx(logged[1], rel=1e-5) and logged[0] != pytest.approx(1.0, abs=0.05)
+
+
 def test_gradient_penalty_and_lazy_r1_train_the_same_weights_on_two_replicas(tmp_path):
     # alpha is drawn for the global batch and sliced, like z, so each example gets the same alpha.
     changes = dict(

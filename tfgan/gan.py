@@ -28,12 +28,15 @@ noise inputs and style mixing), which `run_generator` hands a `seed`, and a
 stochastic discriminator's (dropout), which `run_discriminator` hands one.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
 from tfgan import hooks as hooks_lib
 from tfgan import latent
 from tfgan import losses as losses_lib
+from tfgan import terms
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
 _GENERATOR_STREAM = 0x47454E  # a stochastic generator's own draws
@@ -138,6 +141,9 @@ class GAN(keras.Model):
                     name = hook.name if hook.name not in names else f"{hook.name}_{i}"
                     self.penalty_names[i, network] = name
                     names.append(name)
+        self.reweighing = any(hooks_lib.weighs_adversarial(hook) for hook in self.hooks)
+        if self.reweighing:
+            names.append("adversarial_weight")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     @property
@@ -303,10 +309,10 @@ class GAN(keras.Model):
         D's own loss terms (`layer_losses`) as if one call had seen both batches: the mean of
         the two calls' `add_loss` terms, plus the weight regularizers' once."""
         real_logits = tf.cast(self.run_discriminator(real, labels), tf.float32)
-        on_real = layer_losses(self.discriminator)
+        on_real = terms.layer_losses(self.discriminator)
         fake_logits = tf.cast(self.run_discriminator(fake, labels, call=1), tf.float32)
-        on_fake = layer_losses(self.discriminator)
-        return real_logits, fake_logits, (on_real + on_fake) / 2.0 + regularization(self.discriminator)
+        on_fake = terms.layer_losses(self.discriminator)
+        return real_logits, fake_logits, (on_real + on_fake) / 2.0 + terms.regularization(self.discriminator)
 
     def _train_generator(self, real, labels):
         """G's update on the step's last real minibatch: its input, for a generator that
@@ -314,11 +320,20 @@ class GAN(keras.Model):
         self._call_site = self.d_steps
         inputs = self.generator_input(real, phase=self.d_steps)
         with tf.GradientTape() as tape:
-            fake = self._augment(self.run_generator(self.generator, inputs, labels, training=True), stream=2 * self.d_steps)
-            added = layer_losses(self.generator) + regularization(self.generator)  # read before a hook calls G again
-            fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
-            per_example = self.loss_fn.generator_loss(fake_logits) + added
-            per_example += self._penalties("generator", lambda hook: hook.generator_penalty(self, real, fake, labels))
+            # A hook that weighs the adversarial term by gradients of the terms (VQGAN's adaptive
+            # weight) needs them through this forward pass: a second, persistent tape records it.
+            with tf.GradientTape(persistent=True) if self.reweighing else contextlib.nullcontext() as terms_tape:
+                fake = self._augment(self.run_generator(self.generator, inputs, labels, training=True), stream=2 * self.d_steps)
+                added = terms.layer_losses(self.generator) + terms.regularization(self.generator)  # read before a hook calls G again
+                fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
+                adversarial = self.loss_fn.generator_loss(fake_logits)
+                penalties = self._penalty_terms("generator", lambda hook: hook.generator_penalty(self, real, fake, labels))
+                means = {name: _average(term) for name, term in {"adversarial": adversarial, **penalties}.items()} if self.reweighing else None
+            if self.reweighing:
+                with tape.stop_recording():
+                    weight = self._adversarial_weight(terms_tape, means)
+                adversarial = weight * adversarial
+            per_example = sum(penalties.values(), adversarial + added)
             loss = _average(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
         _apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables), self.generator.trainable_variables)
@@ -328,13 +343,31 @@ class GAN(keras.Model):
 
     def _penalties(self, network, penalty):
         """The sum of the hooks' `penalty(hook)` terms on `network`'s loss, each logged under its name."""
-        total = 0.0
+        return sum(self._penalty_terms(network, penalty).values(), 0.0)
+
+    def _penalty_terms(self, network, penalty):
+        """{name: [B] term}: the hooks' `penalty(hook)` terms on `network`'s loss, each logged under its name."""
+        terms = {}
         for i, hook in enumerate(self.hooks):
             if (i, network) in self.penalty_names:
-                term = tf.cast(penalty(hook), tf.float32)
-                self.trackers[self.penalty_names[i, network]].update_state(term)
-                total += term
-        return total
+                name = self.penalty_names[i, network]
+                terms[name] = tf.cast(penalty(hook), tf.float32)
+                self.trackers[name].update_state(terms[name])
+        return terms
+
+    def _adversarial_weight(self, terms_tape, means):
+        """The product of the hooks' `adversarial_weight`s (a constant of the step: no gradient
+        flows through it), logged as `adversarial_weight`."""
+
+        gradient = lambda name, variable: terms.global_gradient(terms_tape, means[name], variable)  # noqa: E731
+        weight = tf.ones([])
+        for hook in self.hooks:
+            factor = hook.adversarial_weight(self, {name: tf.stop_gradient(mean) for name, mean in means.items()}, gradient)
+            if factor is not None:
+                weight *= tf.cast(factor, tf.float32)
+        weight = tf.stop_gradient(weight)
+        self.trackers["adversarial_weight"].update_state(weight)
+        return weight
 
     def _augment(self, images, stream):
         """The hooks' augmentations, each given a stateless seed of its own: one per
@@ -432,22 +465,6 @@ def _apply(optimizer, grads, variables):
     later resolutions get no gradient yet; they keep their weights and their
     optimizer state (rather than Keras warning of them at every trace)."""
     optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
-
-
-def regularization(network):
-    """The weight regularizers' penalty on `network`'s trainable weights (float32; 0 without any)."""
-    return tf.add_n([tf.cast(v.regularizer(v), tf.float32) for v in network.trainable_weights if v.regularizer is not None] or [tf.zeros([])])
-
-
-def layer_losses(network):
-    """What `network`'s layers added with `add_loss` in its latest call (a quantizer's
-    commitment term, an activity regularizer), float32. Keras's own `train_step` adds
-    `model.losses` to the loss, and so does this GAN's: read after each call, because
-    Keras clears them when the network is called again, and without the weight
-    regularizers' terms (`regularization`), which `network.losses` also lists but
-    which count once a phase, not once a call."""
-    total = tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses] or [tf.zeros([])])
-    return total - regularization(network)
 
 
 def replica_share(draw, batch_size):

@@ -16,6 +16,15 @@ same `tf.function`) and does nothing by default:
 - `generator_penalty(gan, real, fake, labels)`: the same for G (path length;
   an autoencoder's reconstruction loss, which compares `fake` with the step's
   `real` minibatch that G took as its input: `GAN.generator_input`).
+- `adversarial_weight(gan, terms, gradient)`: a factor on G's adversarial term
+  this step, or None (the default) to leave it. `terms` holds the step's G loss
+  terms as global-batch means, "adversarial" and each penalty under its logged
+  name; `gradient(name, variable)` is that term's gradient with respect to one of
+  G's variables (all replicas' share summed). VQGAN's adaptive weight is
+  |grad rec| / (|grad adversarial| + 1e-4) at the decoder's last layer. The product
+  of the factors is a constant of the step (no gradient flows through it), logged
+  as `adversarial_weight`; where no hook gives one, G's step records no gradients
+  of its terms.
 - `after_generator_step(gan)`: after both updates (EMA of G's weights).
 
 Each penalty is also logged on its own, under the hook's `name` (TensorBoard's
@@ -78,6 +87,9 @@ class Hook:
     def generator_penalty(self, gan, real, fake, labels):
         return 0.0
 
+    def adversarial_weight(self, gan, terms, gradient):
+        return None
+
     def after_generator_step(self, gan):
         pass
 
@@ -87,6 +99,11 @@ class Hook:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def weighs_adversarial(hook):
+    """Whether `hook` weighs G's adversarial term (`adversarial_weight`)."""
+    return type(hook).adversarial_weight is not Hook.adversarial_weight
 
 
 def adds_penalty(hook, network):
