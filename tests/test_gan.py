@@ -257,12 +257,14 @@ class Reconstruction(Hook):
         return tf.reduce_sum(tf.abs(real - fake), axis=1)
 
 
-def test_a_generator_that_reconstructs_is_fed_the_real_batch_and_its_loss_compares_with_it():
-    # By hand, SGD at 0.1: D on real against G(real); then G on the non-saturating loss of the
-    # updated D plus the reconstruction error of the same real batch.
+def autoencoder_step_by_hand(hook, adversarial_weight=None):
+    """(gan, real, G's weights after one step, the step's fake, the weight used): by hand, SGD at
+    0.1: D on real against G(real); then G on the non-saturating loss of the updated D, times
+    `adversarial_weight(tape, adversarial, reconstruction, generator)` where given, plus the L1
+    reconstruction error of the same real batch. The GAN is left as it was, untrained."""
     keras.utils.set_random_seed(1)
     generator, discriminator = Autoencoder(), MLPDiscriminator((2,), hidden_units=(4,))
-    gan = GAN(generator, discriminator, hooks=[Reconstruction()])
+    gan = GAN(generator, discriminator, hooks=[hook])
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
     real = tf.random.stateless_normal([8, 2], seed=[3, 4])
     d_before = [v.numpy() for v in discriminator.trainable_variables]
@@ -270,18 +272,25 @@ def test_a_generator_that_reconstructs_is_fed_the_real_batch_and_its_loss_compar
     loss = losses.get("non_saturating")
     with tf.GradientTape() as tape:
         d_loss = tf.reduce_mean(loss.discriminator_loss(discriminator(real), discriminator(generator(real))))
-    d_expected = [v - 0.1 * g for v, g in zip(d_before, tape.gradient(d_loss, discriminator.trainable_variables))]
-    for var, value in zip(discriminator.trainable_variables, d_expected):
-        var.assign(value)
-    with tf.GradientTape() as tape:
+    for var, grad in zip(discriminator.trainable_variables, tape.gradient(d_loss, discriminator.trainable_variables)):
+        var.assign_sub(0.1 * grad)
+    d_expected = [v.numpy() for v in discriminator.trainable_variables]
+    with tf.GradientTape(persistent=True) as tape:
         fake = generator(real)
-        g_loss = tf.reduce_mean(loss.generator_loss(discriminator(fake)) + tf.reduce_sum(tf.abs(real - fake), axis=1))
-    g_expected = [v - 0.1 * g for v, g in zip(g_before, tape.gradient(g_loss, generator.trainable_variables))]
+        adversarial = tf.reduce_mean(loss.generator_loss(discriminator(fake)))
+        reconstruction = tf.reduce_mean(tf.reduce_sum(tf.abs(real - fake), axis=1))
+    weight = 1.0 if adversarial_weight is None else float(adversarial_weight(tape, adversarial, reconstruction, generator))
+    grads = [weight * a + r for a, r in zip(tape.gradient(adversarial, generator.trainable_variables), tape.gradient(reconstruction, generator.trainable_variables))]
+    g_expected = [v - 0.1 * g for v, g in zip(g_before, grads)]
     for var, value in zip(discriminator.trainable_variables, d_before):
         var.assign(value)
+    return gan, real, d_expected + g_expected, fake, weight
 
+
+def test_a_generator_that_reconstructs_is_fed_the_real_batch_and_its_loss_compares_with_it():
+    gan, real, expected, fake, _ = autoencoder_step_by_hand(Reconstruction())
     logs = gan.train_on_batch(real, return_dict=True)
-    for var, value in zip([*discriminator.trainable_variables, *generator.trainable_variables], [*d_expected, *g_expected]):
+    for var, value in zip([*gan.discriminator.trainable_variables, *gan.generator.trainable_variables], expected):
         np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-6)
     assert logs["reconstruction"] == pytest.approx(float(tf.reduce_mean(tf.reduce_sum(tf.abs(real - fake), axis=1))), rel=1e-5)
     with pytest.raises(ValueError, match="reconstructs its input"):
@@ -297,33 +306,15 @@ class AdaptiveWeight(Reconstruction):
 
 
 def test_a_hook_weighs_the_adversarial_term_by_the_terms_gradients():
-    # By hand: the D step as before; then lambda = |d rec / d W| / (|d adv / d W| + 1e-4) at G's
-    # kernel W, through the updated D, held constant; G steps on lambda * adv + rec.
-    keras.utils.set_random_seed(1)
-    generator, discriminator = Autoencoder(), MLPDiscriminator((2,), hidden_units=(4,))
-    gan = GAN(generator, discriminator, hooks=[AdaptiveWeight()])
-    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
-    real = tf.random.stateless_normal([8, 2], seed=[3, 4])
-    d_before = [v.numpy() for v in discriminator.trainable_variables]
-    g_before = [v.numpy() for v in generator.trainable_variables]
-    loss = losses.get("non_saturating")
-    with tf.GradientTape() as tape:
-        d_loss = tf.reduce_mean(loss.discriminator_loss(discriminator(real), discriminator(generator(real))))
-    for var, grad in zip(discriminator.trainable_variables, tape.gradient(d_loss, discriminator.trainable_variables)):
-        var.assign_sub(0.1 * grad)
-    with tf.GradientTape(persistent=True) as tape:
-        fake = generator(real)
-        adversarial = tf.reduce_mean(loss.generator_loss(discriminator(fake)))
-        reconstruction = tf.reduce_mean(tf.reduce_sum(tf.abs(real - fake), axis=1))
-    kernel = generator.dense.kernel
-    weight = float(tf.norm(tape.gradient(reconstruction, kernel)) / (tf.norm(tape.gradient(adversarial, kernel)) + 1e-4))
-    grads = [a * weight + r for a, r in zip(tape.gradient(adversarial, generator.trainable_variables), tape.gradient(reconstruction, generator.trainable_variables))]
-    g_expected = [v - 0.1 * g for v, g in zip(g_before, grads)]
-    for var, value in zip(discriminator.trainable_variables, d_before):
-        var.assign(value)
+    # lambda = |d rec / d W| / (|d adv / d W| + 1e-4) at G's kernel W, through the updated D,
+    # held constant; G steps on lambda * adv + rec.
+    def by_hand(tape, adversarial, reconstruction, generator):
+        kernel = generator.dense.kernel
+        return tf.norm(tape.gradient(reconstruction, kernel)) / (tf.norm(tape.gradient(adversarial, kernel)) + 1e-4)
 
+    gan, real, expected, _, weight = autoencoder_step_by_hand(AdaptiveWeight(), by_hand)
     logs = gan.train_on_batch(real, return_dict=True)
     assert logs["adversarial_weight"] == pytest.approx(weight, rel=1e-5) and abs(weight - 1.0) > 0.1
-    for var, value in zip(generator.trainable_variables, g_expected):
+    for var, value in zip([*gan.discriminator.trainable_variables, *gan.generator.trainable_variables], expected):
         np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-6)
     assert "adversarial_weight" not in tiny_gan().train_on_batch(real[:, :2], return_dict=True)  # only where a hook weighs
