@@ -11,7 +11,6 @@ from tfgan.networks.quantizer import VectorQuantizer
 def quantizer_and_input(beta=0.25, normalize=False, seed=0):
     rng = np.random.default_rng(seed)
     layer = VectorQuantizer(8, 3, beta=beta, normalize=normalize)
-    layer.build()
     layer.codebook.assign(rng.standard_normal((8, 3)).astype(np.float32))
     return layer, rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
 

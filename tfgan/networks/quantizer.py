@@ -92,8 +92,8 @@ class VectorQuantizer(keras.layers.Layer):
         self.num_codes, self.code_dim, self.beta = int(num_codes), int(code_dim), float(beta)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.normalize = bool(normalize)
-
-    def build(self, input_shape=None):
+        # Created here, not in build(): its shape needs no input, and `indices` and `lookup`
+        # (a prior's sampled grid) may come before any call.
         limit = 1.0 / self.num_codes  # the reference's uniform(-1/K, 1/K)
         self.codebook = self.add_weight(
             shape=(self.num_codes, self.code_dim), initializer=keras.initializers.RandomUniform(-limit, limit),

@@ -1,0 +1,65 @@
+"""VQGAN's stage-1 networks, and one training step of them through tfgan.GAN's shared step."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import GAN, Hook
+from tfgan.networks.vqgan import PatchDiscriminator, VQAutoencoder
+
+
+def tiny_autoencoder(**kwargs):
+    keras.utils.set_random_seed(0)
+    return VQAutoencoder((16, 16, 1), channels=8, channel_mult=(1, 2), num_res_blocks=1, num_codes=16, code_dim=4, **kwargs)
+
+
+def test_the_autoencoder_quantizes_a_grid_f_times_smaller_and_decodes_it():
+    model = tiny_autoencoder()
+    images = tf.random.stateless_uniform([3, 16, 16, 1], seed=[1, 2], minval=-1, maxval=1)
+    codes = model.encode(images)
+    assert model.factor == 2 and model.grid_shape == (8, 8) and codes.shape == (3, 8, 8) and codes.dtype == tf.int32
+    assert 0 <= int(tf.reduce_min(codes)) and int(tf.reduce_max(codes)) < 16
+    # The forward pass is the decoding of the codes it chose (the straight-through is exact forward).
+    np.testing.assert_allclose(model(images).numpy(), model.decode(codes).numpy(), atol=1e-5)
+    assert model.last_layer.shape == (3, 3, 8, 1)
+
+
+def test_an_image_size_the_factor_does_not_divide_is_refused():
+    with pytest.raises(ValueError, match="downsamples by 4; the images are 30x30"):
+        VQAutoencoder((30, 30, 1), channel_mult=(1, 2, 2))
+
+
+def test_the_patch_discriminator_gives_a_logit_per_patch():
+    d = PatchDiscriminator((32, 32, 3), filters=8, num_layers=3)
+    assert d(tf.zeros([2, 32, 32, 3]), training=False).shape == (2, 4, 4, 1)
+
+
+class L1(Hook):
+    def generator_penalty(self, gan, real, fake, labels):
+        return tf.reduce_mean(tf.abs(real - fake), axis=[1, 2, 3])
+
+    def adversarial_weight(self, gan, terms, gradient):
+        layer = gan.generator.last_layer
+        return tf.norm(gradient(self.name, layer)) / (tf.norm(gradient("adversarial", layer)) + 1e-4)
+
+
+def test_a_gan_step_trains_the_autoencoder_its_codebook_and_the_patch_discriminator():
+    # D on real against reconstructions (hinge), then the autoencoder on L1 + the weighed
+    # adversarial term + the quantizer's terms, which alone reach the codebook (add_loss).
+    model = tiny_autoencoder()
+    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[L1()])
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="hinge")
+    images = tf.random.stateless_uniform([4, 16, 16, 1], seed=[3, 4], minval=-1, maxval=1)
+    codebook = model.quantizer.codebook.numpy()
+    d_kernel = gan.discriminator.stack[0].kernel.numpy()
+    logs = gan.train_on_batch(images, return_dict=True)
+    assert not np.allclose(model.quantizer.codebook.numpy(), codebook)
+    assert not np.allclose(gan.discriminator.stack[0].kernel.numpy(), d_kernel)
+    assert logs["l1"] > 0 and logs["adversarial_weight"] > 0 and np.isfinite(logs["g_loss"])
+
+
+def test_the_autoencoder_round_trips_through_its_config():
+    model = tiny_autoencoder(beta=0.5, normalize_codes=True)
+    copy = VQAutoencoder.from_config(model.get_config())
+    assert copy.get_config() == model.get_config() and copy.quantizer.normalize and copy.quantizer.beta == 0.5
