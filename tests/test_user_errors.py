@@ -57,6 +57,7 @@ def mistakes(tmp_path_factory, runs, exported):
 
 FIT = ["tfgan.fit", "--config", RING, "--set", *TINY]
 PG = ["tfgan.fit", "--config", PGGAN, "--set", "log.verbose=0", "data.source=npz", "data.path={small}", "run_dir={tmp}/r7"]
+VQ = ["tfgan.fit", "--config", os.path.join(ROOT, "configs", "vqgan_mnist.yaml"), "--set", "log.verbose=0", "run_dir={tmp}/r8"]
 CASES = {
     # tfgan.fit: the config, before TensorFlow starts
     "unknown key": (FIT + ["train.stpes=5"], "unknown config key train.stpes; expected one of: steps"),
@@ -87,6 +88,9 @@ CASES = {
                      "train.phases[1].resolution: expected a power of two (4, 8, 16, ...), got 6"),
     "batch vs groups": (PG + ["train.batch_size=6"], "train.batch_size: expected a multiple of model.pggan.mbstd_group (4)"),
     "data < target": (PG, "the data's images are 12x12, smaller than the 32x32 of the last phase (train.phases)"),  # 8x8 padded by 2
+    # tfgan.fit: vqgan's stage 1 refuses what is not built for it yet, before TensorFlow starts
+    "vqgan eval": (VQ + ["eval.every=5"], "eval.every: expected 0 for model.network vqgan (scoring reconstructions is not built yet), got 5"),
+    "vqgan conditional": (VQ + ["model.conditional=true"], "model.conditional: expected false for model.network vqgan"),
     # tfgan.generate
     "out in missing dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/no/such/dir/g.png"], "directory {tmp}/no/such/dir does not exist"),
     "out is a dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/out_dir.png"], "{tmp}/out_dir.png is a directory"),

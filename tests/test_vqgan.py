@@ -63,3 +63,51 @@ def test_the_autoencoder_round_trips_through_its_config():
     model = tiny_autoencoder(beta=0.5, normalize_codes=True)
     copy = VQAutoencoder.from_config(model.get_config())
     assert copy.get_config() == model.get_config() and copy.quantizer.normalize and copy.quantizer.beta == 0.5
+
+
+# --- A run (`model.network: vqgan`) ---
+
+
+def vqgan_config(tmp_path, name, **changes):
+    """A 16x16 shapes run of a tiny VQGAN, the adversarial term on from step 2."""
+    from helpers import make_config
+
+    sections = dict(
+        data={"source": "shapes", "resolution": 16, "num_examples": 64},
+        model={"network": "vqgan", "vqgan": {"channels": 8, "channel_mult": [1, 2], "num_codes": 16, "code_dim": 4, "d_filters": 8,
+                                             "d_layers": 2, "disc_start": 2}},
+        loss={"name": "hinge"},
+        train={"steps": 6, "batch_size": 8},
+        log={"every": 2, "images_every": 6, "num_images": 16}, checkpoint={"every": 2},
+    )
+    for section, values in changes.items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return make_config(tmp_path, name, **sections)
+
+
+def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_is_not_exported_yet(tmp_path):
+    import os
+
+    from helpers import read_events, scalar
+    from PIL import Image
+
+    from tfgan import export, training
+    from tfgan.errors import UserError
+
+    training.train(vqgan_config(tmp_path, "whole"))
+    training.train(vqgan_config(tmp_path, "split", train={"steps": 2}))
+    training.train(vqgan_config(tmp_path, "split"), resume=True)
+    reader = lambda name: tf.train.load_checkpoint(os.path.join(tmp_path, name, "checkpoints"))  # noqa: E731
+    names = [n for n, _ in tf.train.list_variables(os.path.join(tmp_path, "whole", "checkpoints")) if "save_counter" not in n and "CHECKPOINTABLE" not in n]
+    assert len(names) > 40  # G's and D's weights (the codebook among them) and both optimizers' slots
+    for name in names:
+        np.testing.assert_allclose(reader("whole").get_tensor(name), reader("split").get_tensor(name), rtol=1e-5, atol=1e-6, err_msg=name)
+    events = read_events(os.path.join(tmp_path, "whole", "tensorboard"))
+    assert scalar(events, "reconstruction", 6) > 0
+    # The adversarial term is off before disc_start (the epoch of steps 0-1 averages 0), on after.
+    assert scalar(events, "adversarial_weight", 2) == 0.0 and scalar(events, "adversarial_weight", 6) > 0
+    assert events["samples"]["plugin"] == "images"
+    grid = np.asarray(Image.open(os.path.join(tmp_path, "whole", "tensorboard", "samples", "step_00000006.png")))
+    assert grid.shape[:2] == (4 * 17 - 1, 4 * 17 - 1)  # 8 originals in 2 rows of 4, each row over its reconstructions
+    with pytest.raises(UserError, match="autoencoder .* not built yet"):
+        export.export_run(os.path.join(tmp_path, "whole"), base_dir=str(tmp_path / "exports"))

@@ -133,6 +133,49 @@ class StyleGAN2Options:
         return math.lcm(self.mbstd_group, self.pl_batch_shrink if self.pl_weight else 1)
 
 
+@dataclasses.dataclass
+class VQGANOptions:
+    """VQGAN's stage 1 (`tfgan.networks.vqgan`): the autoencoder, its codebook, the patch D and the loss weights."""
+
+    channels: int = 64  # the autoencoder's first width; level i has channels * channel_mult[i]
+    channel_mult: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 2])  # downsampling factor 2^(len - 1)
+    num_res_blocks: int = 1  # residual blocks a level (the decoder has one more)
+    num_codes: int = 512  # codebook size
+    code_dim: int = 64  # each code's dimension
+    beta: float = 0.25  # the commitment term's weight
+    normalize_codes: bool = False  # compare l2-normalized vectors and codes (cosine)
+    d_filters: int = 64  # the patch D's first width
+    d_layers: int = 3  # the patch D's stride-2 convolutions: a logit per 2^d_layers-pixel patch
+    rec_weight: float = 1.0  # the L1 reconstruction term's
+    disc_weight: float = 0.8  # on the adaptively weighted adversarial term (taming-transformers' default)
+    disc_start: int = 0  # G's adversarial term is 0 before this step (D trains from the start)
+    adaptive_weight: bool = True  # |grad rec| / (|grad adv| + 1e-4) at the decoder's last layer, times disc_weight
+
+    def validate(self, config, fail):
+        for key in ("channels", "num_res_blocks", "num_codes", "code_dim", "d_filters", "d_layers"):
+            if getattr(self, key) <= 0:
+                fail(f"model.vqgan.{key}", "a positive integer", getattr(self, key))
+        if self.num_codes < 2:
+            fail("model.vqgan.num_codes", "at least 2 codes", self.num_codes)
+        if not self.channel_mult or any(m <= 0 for m in self.channel_mult):
+            fail("model.vqgan.channel_mult", "a non-empty list of positive integers", self.channel_mult)
+        for key in ("beta", "rec_weight", "disc_weight"):
+            if getattr(self, key) < 0:
+                fail(f"model.vqgan.{key}", "a weight >= 0", getattr(self, key))
+        if self.disc_start < 0:
+            fail("model.vqgan.disc_start", "a step >= 0", self.disc_start)
+        if config.model.conditional:
+            fail("model.conditional", "false for model.network vqgan (stage 1 reconstructs images; the prior takes classes)", True)
+        if config.train.phases:
+            fail("train.phases", "[] for model.network vqgan", "a phase list")
+        if config.model.pack != 1 or config.model.spectral_norm:
+            fail("model.pack" if config.model.pack != 1 else "model.spectral_norm", "1 and false for model.network vqgan", config.model.pack)
+        if config.eval.every:
+            fail("eval.every", "0 for model.network vqgan (scoring reconstructions is not built yet)", config.eval.every)
+        if config.export.formats:
+            fail("export.formats", "[] for model.network vqgan (its encode/decode export is not built yet)", config.export.formats)
+
+
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     options: type  # the dataclass of its `model.<network>:` section
@@ -163,6 +206,10 @@ ARCHITECTURES = {
     "stylegan2": Architecture(
         StyleGAN2Options, "tfgan.networks.stylegan2:build", images_only=True, xla_on_cpu=False,
         hook_builder="tfgan.networks.stylegan2:hooks",
+    ),
+    "vqgan": Architecture(
+        VQGANOptions, "tfgan.networks.vqgan:build", images_only=True, xla_on_cpu=False,
+        hook_builder="tfgan.networks.vqgan:hooks",
     ),
 }
 NAMES = tuple(ARCHITECTURES)

@@ -25,6 +25,7 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan import architectures, atomic, callbacks, data, distribute, rundir
@@ -308,11 +309,14 @@ def _train(config, resume, chief):
 
 def _logger(config, examples, generator):
     real_points = None if examples.is_images else examples.samples[:2500]
+    originals = None
+    if getattr(generator, "reconstructs", False):  # half the grid originals, half their reconstructions
+        originals = examples.samples[: config.log.num_images // 2].astype(np.float32) / 127.5 - 1.0
     centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
     return callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
         config.log.num_images, real_points, centres, seed=config.seed, image_size=examples.sample_shape[0],
-        evaluate=_evaluator(config, examples, generator), eval_every=config.eval.every,
+        evaluate=_evaluator(config, examples, generator), eval_every=config.eval.every, originals=originals,
     )
 
 

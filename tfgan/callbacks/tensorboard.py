@@ -9,7 +9,9 @@ resumed run would draw its curve over the old one. This callback writes at
   whose phases set resolutions, `resolution` and the fade-in `alpha` too;
 - a grid of samples from a fixed z every `images_every` steps (for a
   conditional GAN one row per class; for 2D data a scatter plot over the real
-  points), also written as PNG files beside the events; samples smaller than
+  points; for a generator that reconstructs its input, rows of fixed real
+  images each above their reconstructions), also written as PNG files beside
+  the events; samples smaller than
   `image_size` (an early phase of progressive growing) are nearest-upsampled
   to it, so that the grids of a run line up;
 - the resolved config, as text, once;
@@ -29,7 +31,7 @@ from tfgan import visualize
 
 class TensorBoardLogger(keras.callbacks.Callback):
     def __init__(self, log_dir, config_yaml, images_every, num_images=64, real_points=None, centres=None, seed=0,
-                 evaluate=None, eval_every=0, image_size=None):
+                 evaluate=None, eval_every=0, image_size=None, originals=None):
         super().__init__()
         self.log_dir = log_dir
         self.config_yaml = config_yaml
@@ -40,6 +42,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self.seed = seed
         self.evaluate, self.eval_every = evaluate, eval_every  # evaluate(gan) -> {metric: value}
         self.image_size = image_size
+        self.originals = originals  # fixed real images in [-1, 1], for a generator that reconstructs them
         self.writer = None
         self.samples_dir = os.path.join(log_dir, "samples")
 
@@ -94,6 +97,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
     def sample_picture(self):
         gan = self.model
+        if self.originals is not None:
+            return self._reconstructions(gan)
         if self.real_points is not None:
             samples = gan.generate(len(self.real_points), seed=self.seed).numpy()
             return visualize.scatter_plot(samples, self.real_points, self.centres)
@@ -103,6 +108,14 @@ class TensorBoardLogger(keras.callbacks.Callback):
             return visualize.image_grid(self._full_size(images.numpy()), rows=gan.num_classes)
         images = gan.generate(self.num_images, seed=self.seed).numpy()
         return visualize.image_grid(self._full_size(images), rows=int(np.ceil(np.sqrt(self.num_images))))
+
+    def _reconstructions(self, gan):
+        """Rows of originals, each followed by the row of their reconstructions."""
+        columns = min(len(self.originals), int(np.ceil(np.sqrt(2 * len(self.originals)))))
+        originals = self.originals[: len(self.originals) // columns * columns]  # whole rows
+        reconstructed = np.asarray(gan.sampler(originals, training=False), np.float32)
+        rows = [part[i : i + columns] for i in range(0, len(originals), columns) for part in (originals, reconstructed)]
+        return visualize.image_grid(np.concatenate(rows), rows=len(rows))
 
     def _full_size(self, images):
         return visualize.upscale(images, self.image_size // images.shape[1]) if self.image_size else images

@@ -84,6 +84,8 @@ def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, ver
     from tfgan.export import run
 
     generator, step, weights = run.load_generator(run_dir)
+    if getattr(generator, "reconstructs", False):
+        raise UserError(f"{run_dir} trained an autoencoder (VQGAN's stage 1); exporting its encoder and decoder is not built yet")
     metadata = {"step": step, "weights": weights, "run_dir": os.path.abspath(run_dir), "config": run.read_config(run_dir)}
     if getattr(generator, "grows", False):  # progressive growing: what the step had grown to
         metadata.update(resolution=generator.resolution, alpha=generator.alpha)

@@ -18,13 +18,17 @@
   convolutions at stride 2 with LeakyReLU 0.2 and batch norm (none on the first),
   then one at stride 1 and a 1-channel 4x4 convolution: one logit per patch,
   [B, h, w, 1], which `tfgan.losses` averages per example.
+- `VQGANLoss`: the hook with the rest of the autoencoder's loss (L1 reconstruction)
+  and the adversarial term's adaptive weight.
 """
 
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
+from tfgan.hooks import Hook
 from tfgan.networks.base import Discriminator, Generator
 from tfgan.networks.quantizer import VectorQuantizer
 
@@ -165,3 +169,49 @@ class PatchDiscriminator(Discriminator):
 
     def get_config(self):
         return {**super().get_config(), "sample_shape": self.sample_shape, "filters": self.filters, "num_layers": self.num_layers}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class VQGANLoss(Hook):
+    """The autoencoder's loss beyond the quantizer's terms (which `add_loss` brings):
+    `rec_weight` * |x - x_hat|_1 (mean over pixels), logged as `reconstruction`, and the
+    adversarial term's weight: taming-transformers' adaptive
+    |grad rec| / (|grad adversarial| + 1e-4) at the decoder's last layer, clipped to
+    [0, 1e4], times `disc_weight`, and 0 before step `disc_start`. (D trains from the
+    first step; the reference also holds D back until then.)"""
+
+    def __init__(self, rec_weight=1.0, disc_weight=0.8, disc_start=0, adaptive=True):
+        self.rec_weight, self.disc_weight, self.disc_start, self.adaptive = float(rec_weight), float(disc_weight), int(disc_start), bool(adaptive)
+
+    @property
+    def name(self):
+        return "reconstruction"
+
+    def generator_penalty(self, gan, real, fake, labels):
+        return self.rec_weight * tf.reduce_mean(tf.abs(tf.cast(real, tf.float32) - tf.cast(fake, tf.float32)), axis=[1, 2, 3])
+
+    def adversarial_weight(self, gan, terms, gradient):
+        weight = tf.constant(self.disc_weight)
+        if self.adaptive:
+            layer = gan.generator.last_layer
+            ratio = tf.norm(gradient(self.name, layer)) / (tf.norm(gradient("adversarial", layer)) + 1e-4)
+            weight *= tf.clip_by_value(ratio, 0.0, 1e4)
+        return tf.where(gan.step >= self.disc_start, weight, 0.0)
+
+    def get_config(self):
+        return {"rec_weight": self.rec_weight, "disc_weight": self.disc_weight, "disc_start": self.disc_start, "adaptive": self.adaptive}
+
+
+def build(config, examples, d_shape):
+    """(the autoencoder, the patch D) for `model.network: vqgan` (tfgan.architectures)."""
+    options = config.model.vqgan
+    autoencoder = VQAutoencoder(
+        examples.sample_shape, options.channels, options.channel_mult, options.num_res_blocks, options.num_codes, options.code_dim,
+        options.beta, normalize_codes=options.normalize_codes, name="generator",
+    )
+    return autoencoder, PatchDiscriminator(d_shape, options.d_filters, options.d_layers, name="discriminator")
+
+
+def hooks(config):
+    options = config.model.vqgan
+    return [VQGANLoss(options.rec_weight, options.disc_weight, options.disc_start, options.adaptive_weight)]
