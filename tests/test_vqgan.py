@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import GAN, Hook
-from tfgan.networks.vqgan import PatchDiscriminator, VQAutoencoder
+from tfgan.networks.vqgan import CodebookUpkeep, PatchDiscriminator, VQAutoencoder
 
 
 def tiny_autoencoder(**kwargs):
@@ -77,8 +77,8 @@ def vqgan_config(tmp_path, name, **changes):
         model={"network": "vqgan", "vqgan": {"channels": 8, "channel_mult": [1, 2], "num_codes": 16, "code_dim": 4, "d_filters": 8,
                                              "d_layers": 2, "disc_start": 2}},
         loss={"name": "hinge"},
-        train={"steps": 6, "batch_size": 8},
-        log={"every": 2, "images_every": 6, "num_images": 16}, checkpoint={"every": 2},
+        train={"steps": 4, "batch_size": 8},
+        log={"every": 2, "images_every": 4, "num_images": 16}, checkpoint={"every": 2},
     )
     for section, values in changes.items():
         sections[section] = {**sections.get(section, {}), **values}
@@ -103,11 +103,47 @@ def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_is_n
     for name in names:
         np.testing.assert_allclose(reader("whole").get_tensor(name), reader("split").get_tensor(name), rtol=1e-5, atol=1e-6, err_msg=name)
     events = read_events(os.path.join(tmp_path, "whole", "tensorboard"))
-    assert scalar(events, "reconstruction", 6) > 0
+    assert scalar(events, "reconstruction", 4) > 0
     # The adversarial term is off before disc_start (the epoch of steps 0-1 averages 0), on after.
-    assert scalar(events, "adversarial_weight", 2) == 0.0 and scalar(events, "adversarial_weight", 6) > 0
+    assert scalar(events, "adversarial_weight", 2) == 0.0 and scalar(events, "adversarial_weight", 4) > 0
     assert events["samples"]["plugin"] == "images"
-    grid = np.asarray(Image.open(os.path.join(tmp_path, "whole", "tensorboard", "samples", "step_00000006.png")))
+    grid = np.asarray(Image.open(os.path.join(tmp_path, "whole", "tensorboard", "samples", "step_00000004.png")))
     assert grid.shape[:2] == (4 * 17 - 1, 4 * 17 - 1)  # 8 originals in 2 rows of 4, each row over its reconstructions
     with pytest.raises(UserError, match="autoencoder .* not built yet"):
         export.export_run(os.path.join(tmp_path, "whole"), base_dir=str(tmp_path / "exports"))
+
+
+def test_the_codebook_upkeep_logs_usage_and_perplexity_and_restarts_a_dead_code():
+    model = tiny_autoencoder()
+    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[L1(), CodebookUpkeep(restart_after=1)])
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="hinge")
+    images = tf.random.stateless_uniform([4, 16, 16, 1], seed=[3, 4], minval=-1, maxval=1)
+    model.quantizer.codebook[0].assign([100.0] * 4)  # far from every encoder output: never chosen, so dead
+    # What the G update's batch assigns (D's update leaves the encoder as it is): by hand, before the step.
+    vectors = tf.reshape(model._run(model.encoder, images), [-1, 4]).numpy()
+    counts = np.bincount(model.encode(images).numpy().ravel(), minlength=16)
+    p = counts[counts > 0] / counts.sum()
+    logs = gan.train_on_batch(images, return_dict=True)
+    assert counts[0] == 0 and logs["codebook_usage"] == pytest.approx((counts > 0).mean())
+    assert logs["codebook_perplexity"] == pytest.approx(np.exp(-(p * np.log(p)).sum()), rel=1e-5)
+    restarted = model.quantizer.codebook.numpy()[0]
+    assert np.min(np.abs(vectors - restarted).max(axis=1)) < 1e-5  # one of the batch's encoder outputs
+
+
+def test_two_replicas_restart_the_same_codes_as_one(tmp_path):
+    # 64 codes for 8 images of an 8x8 grid: many restart every step, from the global batch's
+    # encoder outputs. (The adversarial term stays off: at 2 steps its weight is a ratio of tiny
+    # gradients, and Adam's first steps turn their reduction-order noise into +-lr moves of the
+    # conv biases that group norm makes gradient-free.)
+    from test_distribute import ONE, TWO, assert_same_run
+
+    from tfgan import training
+
+    changes = dict(model={"vqgan": {"channels": 8, "channel_mult": [1, 2], "num_codes": 64, "code_dim": 4, "d_filters": 8,
+                                    "d_layers": 2, "adaptive_weight": False, "disc_start": 100, "restart_after": 1}}, train={"steps": 2}, log={"every": 2, "images_every": 2},
+                   checkpoint={"every": 2})
+    one = vqgan_config(tmp_path, "one", distribute={**ONE, "sync_batch_norm": True}, **changes)
+    two = vqgan_config(tmp_path, "two", distribute={**TWO, "sync_batch_norm": True}, **changes)
+    training.train(one)
+    training.train(two)
+    assert_same_run(one, two, tolerance=1e-4)

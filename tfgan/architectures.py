@@ -144,6 +144,7 @@ class VQGANOptions:
     code_dim: int = 64  # each code's dimension
     beta: float = 0.25  # the commitment term's weight
     normalize_codes: bool = False  # compare l2-normalized vectors and codes (cosine)
+    restart_after: int = 0  # codes unused this many steps in a row restart from encoder outputs (0: never)
     d_filters: int = 64  # the patch D's first width
     d_layers: int = 3  # the patch D's stride-2 convolutions: a logit per 2^d_layers-pixel patch
     rec_weight: float = 1.0  # the L1 reconstruction term's
@@ -162,8 +163,9 @@ class VQGANOptions:
         for key in ("beta", "rec_weight", "disc_weight"):
             if getattr(self, key) < 0:
                 fail(f"model.vqgan.{key}", "a weight >= 0", getattr(self, key))
-        if self.disc_start < 0:
-            fail("model.vqgan.disc_start", "a step >= 0", self.disc_start)
+        for key in ("disc_start", "restart_after"):
+            if getattr(self, key) < 0:
+                fail(f"model.vqgan.{key}", "a step count >= 0", getattr(self, key))
         if config.model.conditional:
             fail("model.conditional", "false for model.network vqgan (stage 1 reconstructs images; the prior takes classes)", True)
         if config.train.phases:

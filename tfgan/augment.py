@@ -21,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from tfgan.config import DIFF_AUGMENT_POLICIES as POLICIES
-from tfgan.gan import replica_share
+from tfgan.replicas import replica_share
 from tfgan.hooks import Hook
 
 

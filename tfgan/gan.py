@@ -37,6 +37,7 @@ from tfgan import hooks as hooks_lib
 from tfgan import latent
 from tfgan import losses as losses_lib
 from tfgan import terms
+from tfgan.replicas import replica_share
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
 _GENERATOR_STREAM = 0x47454E  # a stochastic generator's own draws
@@ -141,6 +142,8 @@ class GAN(keras.Model):
                     name = hook.name if hook.name not in names else f"{hook.name}_{i}"
                     self.penalty_names[i, network] = name
                     names.append(name)
+        for hook in self.hooks:
+            names += [name for name in hook.logged if name not in names]
         self.reweighing = any(hooks_lib.weighs_adversarial(hook) for hook in self.hooks)
         if self.reweighing:
             names.append("adversarial_weight")
@@ -264,7 +267,9 @@ class GAN(keras.Model):
         losses = [self._train_discriminator(real_batches[i], label_batches[i], phase=i) for i in range(self.d_steps)]
         losses.append(self._train_generator(real_batches[-1], label_batches[-1]))
         for hook in self.hooks:
-            hook.after_generator_step(self)
+            logged = hook.after_generator_step(self)
+            for name in hook.logged:  # what the hook measured this step (a codebook's usage)
+                self.trackers[name].update_state(logged[name])
         self.step.assign_add(1)
         if self.check_finite:
             self._record_non_finite(losses)
@@ -465,15 +470,6 @@ def _apply(optimizer, grads, variables):
     later resolutions get no gradient yet; they keep their weights and their
     optimizer state (rather than Keras warning of them at every trace)."""
     optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
-
-
-def replica_share(draw, batch_size):
-    """This replica's rows of `draw(global_batch)`: noise drawn for the global batch
-    and sliced, so that it is the same whatever the number of replicas."""
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context else 1
-    replica = context.replica_id_in_sync_group if context else 0
-    return draw(batch_size * replicas)[replica * batch_size : (replica + 1) * batch_size]
 
 
 def _average(per_example):

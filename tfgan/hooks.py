@@ -25,7 +25,9 @@ same `tf.function`) and does nothing by default:
   of the factors is a constant of the step (no gradient flows through it), logged
   as `adversarial_weight`; where no hook gives one, G's step records no gradients
   of its terms.
-- `after_generator_step(gan)`: after both updates (EMA of G's weights).
+- `after_generator_step(gan)`: after both updates (EMA of G's weights). A hook
+  that names values in `logged` returns them from it, {name: scalar}, and each is
+  logged under its name (a codebook's usage and perplexity).
 
 Each penalty is also logged on its own, under the hook's `name` (TensorBoard's
 `r1_penalty`, `path_length_penalty`, ...), beside `d_loss` and `g_loss`.
@@ -57,6 +59,7 @@ import keras
 class Hook:
     d_every = 1  # D updates between two evaluations of its discriminator_penalty
     g_every = 1  # G updates between two evaluations of its generator_penalty
+    logged = ()  # names of the values after_generator_step returns, logged each step
 
     @property
     def name(self):

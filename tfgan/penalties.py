@@ -27,7 +27,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tfgan.gan import replica_share
+from tfgan.replicas import replica_share, replicas_mean
 from tfgan.hooks import Hook
 from tfgan.networks.base import has_halves
 
@@ -116,13 +116,6 @@ def path_lengths(synthesis, ws, noise):
     return tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(tf.cast(grads, tf.float32)), axis=2), axis=1))
 
 
-def _replica_mean(value):
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return value
-    return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
-
-
 @keras.saving.register_keras_serializable(package="tfgan")
 class PathLengthPenalty(Hook):
     def __init__(self, weight=2.0, decay=0.01, every=4, batch_shrink=2):
@@ -159,7 +152,7 @@ class PathLengthPenalty(Hook):
             return path_lengths(lambda v: generator.synthesis(v, training=True, seed=draw_seeds[2]), ws, noise)
 
         measured, due = lazily(gan.step, self.every, lengths, size)
-        mean = self.mean + self.decay * (_replica_mean(tf.stop_gradient(tf.reduce_mean(measured))) - self.mean)
+        mean = self.mean + self.decay * (replicas_mean(tf.stop_gradient(tf.reduce_mean(measured))) - self.mean)
         self.mean.assign(tf.where(due, mean, self.mean))
         penalty = tf.where(due, self.weight * self.every * tf.square(measured - mean), 0.0)
         return tf.repeat(penalty, self.batch_shrink)  # [B]: its mean over the batch is the mean over the half batch

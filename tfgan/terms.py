@@ -12,6 +12,8 @@ they are read apart here.
 
 import tensorflow as tf
 
+from tfgan.replicas import replicas_sum
+
 
 def regularization(network):
     """The weight regularizers' penalty on `network`'s trainable weights (float32; 0 without any)."""
@@ -31,8 +33,4 @@ def global_gradient(tape, loss, variable):
     """d `loss` / d `variable` through `tape` (persistent), summed over the replicas: `loss`
     is this replica's share of a global-batch mean, so the sum is the global batch's
     gradient, and N replicas see what one does. Zero where `loss` does not reach it."""
-    local = tf.convert_to_tensor(tape.gradient(loss, variable, unconnected_gradients=tf.UnconnectedGradients.ZERO))
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return local
-    return context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+    return replicas_sum(tf.convert_to_tensor(tape.gradient(loss, variable, unconnected_gradients=tf.UnconnectedGradients.ZERO)))

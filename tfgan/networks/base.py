@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan.gan import replica_share
+from tfgan.replicas import replica_share
 
 
 @contextlib.contextmanager

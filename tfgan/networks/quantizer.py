@@ -24,6 +24,8 @@ the usual cure for codebook collapse, of which `usage` and `perplexity` (logged
 in training) tell.
 """
 
+import threading
+
 import keras
 import tensorflow as tf
 
@@ -100,6 +102,12 @@ class VectorQuantizer(keras.layers.Layer):
             trainable=self.ema_decay is None, name="codebook",
         )
         self.built = True
+        self._assigned = threading.local()
+
+    @property
+    def assigned(self):
+        """(vectors [N, D], their code indices [N]) of this thread's latest training call."""
+        return self._assigned.value
 
     def codes(self):
         """The codebook [K, D] as compared (l2-normalized where `normalize`)."""
@@ -118,10 +126,17 @@ class VectorQuantizer(keras.layers.Layer):
         """The codes of `indices` [...]: [..., D] (what the decoder takes from a sampled grid)."""
         return tf.gather(self.codes(), indices)
 
-    def call(self, z):
+    def call(self, z, training=None):
         flat = self._flat(z)
         codes = self.codes()
-        quantized = tf.gather(codes, nearest(flat, codes))
+        indices = nearest(flat, codes)
+        if training:
+            # The latest training call's vectors and their codes, for the hook that keeps the codebook
+            # (`tfgan.networks.vqgan.CodebookUpkeep`), read later in the same traced step. Per thread:
+            # MirroredStrategy traces each replica's step in a thread of its own, and each replica
+            # must read its own share.
+            self._assigned.value = (flat, indices)
+        quantized = tf.gather(codes, indices)
         commitment = self.beta * tf.reduce_mean((tf.stop_gradient(quantized) - flat) ** 2)
         codebook = 0.0 if self.ema_decay is not None else tf.reduce_mean((quantized - tf.stop_gradient(flat)) ** 2)
         self.add_loss(commitment + codebook)

@@ -22,7 +22,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan.gan import replica_share
+from tfgan.replicas import replica_share
 from tfgan.networks import resample
 from tfgan.networks.equalized import EqualizedDense
 

@@ -19,7 +19,8 @@
   then one at stride 1 and a 1-channel 4x4 convolution: one logit per patch,
   [B, h, w, 1], which `tfgan.losses` averages per example.
 - `VQGANLoss`: the hook with the rest of the autoencoder's loss (L1 reconstruction)
-  and the adversarial term's adaptive weight.
+  and the adversarial term's adaptive weight; `CodebookUpkeep`: the hook that logs the
+  codebook's usage and perplexity and restarts dead codes.
 """
 
 import math
@@ -30,7 +31,9 @@ from keras import layers
 
 from tfgan.hooks import Hook
 from tfgan.networks.base import Discriminator, Generator
+from tfgan.networks import quantizer as quantizer_lib
 from tfgan.networks.quantizer import VectorQuantizer
+from tfgan.replicas import replicas_gather, replicas_sum
 
 
 def _norm(name):
@@ -135,7 +138,7 @@ class VQAutoencoder(Generator):
         return self._run(self.decoder, self.quantizer.lookup(indices))
 
     def call(self, images, labels=None, training=None):
-        return self._run(self.decoder, self.quantizer(self._run(self.encoder, images)))
+        return self._run(self.decoder, self.quantizer(self._run(self.encoder, images), training=training))
 
     def get_config(self):
         return {
@@ -151,14 +154,15 @@ class PatchDiscriminator(Discriminator):
 
     num_classes = 0
 
-    def __init__(self, sample_shape, filters=64, num_layers=3, **kwargs):
+    def __init__(self, sample_shape, filters=64, num_layers=3, sync_batch_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.sample_shape, self.filters, self.num_layers = tuple(int(d) for d in sample_shape), int(filters), int(num_layers)
+        self.sync_batch_norm = bool(sync_batch_norm)  # statistics over the global batch under tf.distribute
         stack = [layers.Conv2D(self.filters, 4, strides=2, padding="same", name="conv0"), layers.LeakyReLU(0.2)]
         for i in range(1, self.num_layers + 1):
             stride = 2 if i < self.num_layers else 1
             stack += [layers.Conv2D(self.filters * min(2**i, 8), 4, strides=stride, padding="same", use_bias=False, name=f"conv{i}"),
-                      layers.BatchNormalization(name=f"norm{i}"), layers.LeakyReLU(0.2)]
+                      layers.BatchNormalization(synchronized=self.sync_batch_norm, name=f"norm{i}"), layers.LeakyReLU(0.2)]
         stack.append(layers.Conv2D(1, 4, padding="same", name="logits"))
         self.stack = stack
 
@@ -168,7 +172,8 @@ class PatchDiscriminator(Discriminator):
         return x
 
     def get_config(self):
-        return {**super().get_config(), "sample_shape": self.sample_shape, "filters": self.filters, "num_layers": self.num_layers}
+        return {**super().get_config(), "sample_shape": self.sample_shape, "filters": self.filters, "num_layers": self.num_layers,
+                "sync_batch_norm": self.sync_batch_norm}
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -202,6 +207,45 @@ class VQGANLoss(Hook):
         return {"rec_weight": self.rec_weight, "disc_weight": self.disc_weight, "disc_start": self.disc_start, "adaptive": self.adaptive}
 
 
+@keras.saving.register_keras_serializable(package="tfgan")
+class CodebookUpkeep(Hook):
+    """After each step, the codebook's `codebook_usage` (the share of its codes that the G
+    update's batch used, over all replicas) and `codebook_perplexity` (exp of the entropy of
+    their frequencies), logged; and where `restart_after` > 0, codes unused for that many
+    steps in a row take a random encoder output of the global batch (drawn by the hook's
+    stateless seed: the same on every replica, and on resume), the cure for codebook
+    collapse. The idle counts are kept in checkpoints."""
+
+    logged = ("codebook_usage", "codebook_perplexity")
+
+    def __init__(self, restart_after=0):
+        if int(restart_after) < 0:
+            raise ValueError(f"Received an invalid value for `restart_after`, expected >= 0 (0: off). Received: restart_after={restart_after}")
+        self.restart_after = int(restart_after)
+
+    def attach(self, gan):
+        self.quantizer = gan.generator.quantizer
+        self.idle = keras.Variable(tf.zeros([self.quantizer.num_codes], tf.int32), trainable=False, aggregation="only_first_replica",
+                                   name="codebook_idle_steps")
+
+    def state(self):
+        return {"codebook_idle_steps": [self.idle]}
+
+    def after_generator_step(self, gan):
+        vectors, indices = self.quantizer.assigned  # the G update's batch, this replica's share
+        counts = replicas_sum(tf.math.bincount(indices, minlength=self.quantizer.num_codes, maxlength=self.quantizer.num_codes, dtype=tf.float32))
+        if self.restart_after:
+            codebook, idle = quantizer_lib.restart_dead(
+                tf.convert_to_tensor(self.quantizer.codebook), self.idle, counts, replicas_gather(vectors), self.restart_after, gan.hook_seed(self),
+            )
+            self.quantizer.codebook.assign(tf.cast(codebook, self.quantizer.codebook.dtype))
+            self.idle.assign(idle)
+        return {"codebook_usage": quantizer_lib.usage(counts), "codebook_perplexity": quantizer_lib.perplexity(counts)}
+
+    def get_config(self):
+        return {"restart_after": self.restart_after}
+
+
 def build(config, examples, d_shape):
     """(the autoencoder, the patch D) for `model.network: vqgan` (tfgan.architectures)."""
     options = config.model.vqgan
@@ -209,9 +253,11 @@ def build(config, examples, d_shape):
         examples.sample_shape, options.channels, options.channel_mult, options.num_res_blocks, options.num_codes, options.code_dim,
         options.beta, normalize_codes=options.normalize_codes, name="generator",
     )
-    return autoencoder, PatchDiscriminator(d_shape, options.d_filters, options.d_layers, name="discriminator")
+    discriminator = PatchDiscriminator(d_shape, options.d_filters, options.d_layers, config.distribute.sync_batch_norm, name="discriminator")
+    return autoencoder, discriminator
 
 
 def hooks(config):
     options = config.model.vqgan
-    return [VQGANLoss(options.rec_weight, options.disc_weight, options.disc_start, options.adaptive_weight)]
+    return [VQGANLoss(options.rec_weight, options.disc_weight, options.disc_start, options.adaptive_weight),
+            CodebookUpkeep(options.restart_after)]
