@@ -352,18 +352,17 @@ class GAN(keras.Model):
 
     def _penalty_terms(self, network, penalty):
         """{name: [B] term}: the hooks' `penalty(hook)` terms on `network`'s loss, each logged under its name."""
-        terms = {}
+        found = {}
         for i, hook in enumerate(self.hooks):
             if (i, network) in self.penalty_names:
                 name = self.penalty_names[i, network]
-                terms[name] = tf.cast(penalty(hook), tf.float32)
-                self.trackers[name].update_state(terms[name])
-        return terms
+                found[name] = tf.cast(penalty(hook), tf.float32)
+                self.trackers[name].update_state(found[name])
+        return found
 
     def _adversarial_weight(self, terms_tape, means):
         """The product of the hooks' `adversarial_weight`s (a constant of the step: no gradient
         flows through it), logged as `adversarial_weight`."""
-
         gradient = lambda name, variable: terms.global_gradient(terms_tape, means[name], variable)  # noqa: E731
         weight = tf.ones([])
         for hook in self.hooks:
