@@ -156,7 +156,11 @@ def test_every_architecture_builds_from_its_own_config_section(tmp_path):
         examples = data.load(c.data, False, 0)
         generator, discriminator = training.build_networks(c, examples)
         assert generator.sample_shape == shape
-        assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
+        if generator.reconstructs:  # an autoencoder (vqgan) takes images; its patch D gives a logit per patch
+            logits = discriminator(generator(np.zeros((2, *shape), "float32")))
+            assert logits.shape[0] == 2 and logits.shape[-1] == 1 and logits.shape.rank == 4
+        else:
+            assert discriminator(generator(np.zeros((2, c.model.latent_dim), "float32"))).shape == (2, 1)
 
 
 def test_g_filters_and_g_base_kernel_shape_g_alone_and_d_dropout_reaches_d(tmp_path):
