@@ -311,7 +311,7 @@ def _logger(config, examples, generator):
     real_points = None if examples.is_images else examples.samples[:2500]
     originals = None
     if getattr(generator, "reconstructs", False):  # half the grid originals, half their reconstructions
-        originals = examples.samples[: config.log.num_images // 2].astype(np.float32) / 127.5 - 1.0
+        originals = examples.take(config.log.num_images // 2).samples.astype(np.float32) / 127.5 - 1.0  # streamed data too
     centres = data.mixtures.centres(config.data.source) if config.data.source in data.mixtures.NAMES else None
     return callbacks.TensorBoardLogger(
         rundir.tensorboard_dir(config), config.to_yaml(), config.log.images_every,
