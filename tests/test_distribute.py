@@ -99,20 +99,26 @@ class LogitPenalty(Hook):
         return 0.5 * tf.square(tf.reshape(gan.discriminator(real, labels, training=True), [-1]))
 
 
-def test_penalties_are_averaged_over_the_global_batch(tmp_path):
+def trained_on_one_and_two_replicas(tmp_path, hook):
+    """[(gan, fit history)] of the tiny config's networks with `hook`, 3 SGD steps on one
+    replica and then on two, from the same weights and data."""
     config = make_config(tmp_path, train__batch_size=16)
     examples = data.load(config.data, False, 0)
-    weights = []
+    trained = []
     for spec in (ONE, TWO):
         strategy = distribute.make_strategy(make_config(tmp_path, distribute=spec).distribute)
         gan = training.build_gan(config, examples, strategy)
         with strategy.scope():
-            gan = GAN(gan.generator, gan.discriminator, hooks=[LogitPenalty()])
+            gan = GAN(gan.generator, gan.discriminator, hooks=[hook])
             gan.compile(d_optimizer="sgd", g_optimizer="sgd")
-        gan.fit(examples.dataset(16, 0), steps_per_epoch=3, epochs=1, verbose=0)
-        weights.append([v.numpy() for v in gan.discriminator.weights])
-    for a, b in zip(*weights):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+        trained.append((gan, gan.fit(examples.dataset(16, 0), steps_per_epoch=3, epochs=1, verbose=0).history))
+    return trained
+
+
+def test_penalties_are_averaged_over_the_global_batch(tmp_path):
+    (one, _), (two, _) = trained_on_one_and_two_replicas(tmp_path, LogitPenalty())
+    for a, b in zip(one.discriminator.weights, two.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
 
 
 class GradientWeighted(Hook):
@@ -129,19 +135,10 @@ class GradientWeighted(Hook):
 
 
 def test_an_adversarial_weight_from_gradients_is_the_same_on_two_replicas(tmp_path):
-    config = make_config(tmp_path, train__batch_size=16)
-    examples = data.load(config.data, False, 0)
-    weights, logged = [], []
-    for spec in (ONE, TWO):
-        strategy = distribute.make_strategy(make_config(tmp_path, distribute=spec).distribute)
-        gan = training.build_gan(config, examples, strategy)
-        with strategy.scope():
-            gan = GAN(gan.generator, gan.discriminator, hooks=[GradientWeighted()])
-            gan.compile(d_optimizer="sgd", g_optimizer="sgd")
-        logged.append(gan.fit(examples.dataset(16, 0), steps_per_epoch=3, epochs=1, verbose=0).history["adversarial_weight"][-1])
-        weights.append([v.numpy() for v in gan.generator.weights])
-    for a, b in zip(*weights):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+    (one, one_logs), (two, two_logs) = trained_on_one_and_two_replicas(tmp_path, GradientWeighted())
+    for a, b in zip(one.generator.weights, two.generator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    logged = [one_logs["adversarial_weight"][-1], two_logs["adversarial_weight"][-1]]
     assert logged[0] == pytest.approx(logged[1], rel=1e-5) and logged[0] != pytest.approx(1.0, abs=0.05)
 
 
