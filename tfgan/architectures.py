@@ -153,7 +153,7 @@ class VQGANOptions:
     adaptive_weight: bool = True  # |grad rec| / (|grad adv| + 1e-4) at the decoder's last layer, times disc_weight
 
     def validate(self, config, fail):
-        for key in ("channels", "num_res_blocks", "num_codes", "code_dim", "d_filters", "d_layers"):
+        for key in ("channels", "num_res_blocks", "code_dim", "d_filters", "d_layers"):
             if getattr(self, key) <= 0:
                 fail(f"model.vqgan.{key}", "a positive integer", getattr(self, key))
         if self.num_codes < 2:
@@ -170,8 +170,10 @@ class VQGANOptions:
             fail("model.conditional", "false for model.network vqgan (stage 1 reconstructs images; the prior takes classes)", True)
         if config.train.phases:
             fail("train.phases", "[] for model.network vqgan", "a phase list")
-        if config.model.pack != 1 or config.model.spectral_norm:
-            fail("model.pack" if config.model.pack != 1 else "model.spectral_norm", "1 and false for model.network vqgan", config.model.pack)
+        if config.model.spectral_norm:
+            fail("model.spectral_norm", "false for model.network vqgan", True)
+        if config.model.pack != 1:
+            fail("model.pack", "1 for model.network vqgan (its patch D judges one image at a time)", config.model.pack)
         if config.eval.every:
             fail("eval.every", "0 for model.network vqgan (scoring reconstructions is not built yet)", config.eval.every)
 
@@ -183,7 +185,7 @@ class Architecture:
     images_only: bool  # refuses 2D points
     xla_on_cpu: bool  # `train.jit_compile: auto` turns XLA on without a GPU (benchmarks/speed.py measures it)
     hook_builder: str = ""  # "module:function"; function(config) -> the hooks the architecture trains with
-    exports: bool = True  # tfgan.export can ship its generator
+    not_exported: str = ""  # why tfgan.export cannot ship its generator yet ("": it can)
 
     def build(self, *args, **kwargs):
         return _function(self.builder)(*args, **kwargs)
@@ -210,7 +212,8 @@ ARCHITECTURES = {
     ),
     "vqgan": Architecture(
         VQGANOptions, "tfgan.networks.vqgan:build", images_only=True, xla_on_cpu=False,
-        hook_builder="tfgan.networks.vqgan:hooks", exports=False,  # its encode/decode export: issue 17, not built yet
+        hook_builder="tfgan.networks.vqgan:hooks",
+        not_exported="an autoencoder (VQGAN's stage 1); exporting its encoder and decoder is not built yet",
     ),
 }
 NAMES = tuple(ARCHITECTURES)

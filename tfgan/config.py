@@ -328,8 +328,8 @@ class Config:
         self.log.validate()
         self.checkpoint.validate(self.log)
         self.export.validate()
-        if self.export.formats and not architectures.get(self.model.network).exports:
-            _fail("export.formats", f"[] for model.network {self.model.network} (tfgan.export cannot ship it yet)", self.export.formats)
+        if self.export.formats and architectures.get(self.model.network).not_exported:
+            _fail("export.formats", f"[] for model.network {self.model.network}, {architectures.get(self.model.network).not_exported}", self.export.formats)
         self.eval.validate(self.data, self.log)
         # Keras runs whole executions even past steps_per_epoch, so every epoch and
         # the run itself must end on a multiple of it.

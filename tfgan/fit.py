@@ -78,7 +78,7 @@ def _next_steps(config):
     if config.export.formats:
         model = os.path.join(config.export.dir, config.export.name or config.name)
         print(f"  samples of the export: python -m tfgan.generate --model {model} --out samples.png")
-    elif architectures.get(config.model.network).exports:
+    elif not architectures.get(config.model.network).not_exported:
         print(f"  export:      python -m tfgan.export --run {config.run_dir}")
 
 

@@ -13,7 +13,9 @@ bad flag before TensorFlow starts.
 
 import os
 
-from tfgan import __version__, atomic
+import yaml
+
+from tfgan import __version__, architectures, atomic, rundir
 from tfgan.errors import Diverged, UserError
 from tfgan.export import layout
 
@@ -75,7 +77,20 @@ def check_run_export(run_dir, name=None, base_dir="saved_models", formats=FORMAT
     layout.choose_version(os.path.join(base_dir, name), version, force)
     if not os.path.isdir(run_dir):
         raise UserError(f"run directory not found: {run_dir}")
+    architecture = architectures.ARCHITECTURES.get(_run_network(run_dir))  # an unknown one: for the loader to report
+    if architecture and architecture.not_exported:
+        raise UserError(f"{run_dir} trained {architecture.not_exported}")
     return name, formats
+
+
+def _run_network(run_dir):
+    """`model.network` of the run's config.yaml (the default where it has none: its absence is
+    for the generator's loader to report)."""
+    path = rundir.config_path(run_dir)
+    if not os.path.exists(path):
+        return "mlp"
+    with open(path) as f:
+        return ((yaml.safe_load(f) or {}).get("model") or {}).get("network", "mlp")
 
 
 def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False, opset=None):
@@ -84,8 +99,6 @@ def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, ver
     from tfgan.export import run
 
     generator, step, weights = run.load_generator(run_dir)
-    if getattr(generator, "reconstructs", False):
-        raise UserError(f"{run_dir} trained an autoencoder (VQGAN's stage 1); exporting its encoder and decoder is not built yet")
     metadata = {"step": step, "weights": weights, "run_dir": os.path.abspath(run_dir), "config": run.read_config(run_dir)}
     if getattr(generator, "grows", False):  # progressive growing: what the step had grown to
         metadata.update(resolution=generator.resolution, alpha=generator.alpha)
