@@ -144,7 +144,7 @@ class GAN(keras.Model):
                     names.append(name)
         for hook in self.hooks:
             names += [name for name in hook.logged if name not in names]
-        self.reweighing = any(hooks_lib.weighs_adversarial(hook) for hook in self.hooks)
+        self.reweighing = any(hooks_lib.overrides(hook, "adversarial_weight") for hook in self.hooks)
         if self.reweighing:
             names.append("adversarial_weight")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -311,13 +311,12 @@ class GAN(keras.Model):
 
     def _judge(self, real, fake, labels):
         """D's float32 logits on the real and the fake batch, each batch in its own call, and
-        D's own loss terms (`layer_losses`) as if one call had seen both batches: the mean of
-        the two calls' `add_loss` terms, plus the weight regularizers' once."""
+        D's own loss terms (`terms.own_losses`) as if one call had seen both batches: the mean
+        of the two calls' (the weight regularizers, in both, count once)."""
         real_logits = tf.cast(self.run_discriminator(real, labels), tf.float32)
-        on_real = terms.layer_losses(self.discriminator)
+        on_real = terms.own_losses(self.discriminator)
         fake_logits = tf.cast(self.run_discriminator(fake, labels, call=1), tf.float32)
-        on_fake = terms.layer_losses(self.discriminator)
-        return real_logits, fake_logits, (on_real + on_fake) / 2.0 + terms.regularization(self.discriminator)
+        return real_logits, fake_logits, (on_real + terms.own_losses(self.discriminator)) / 2.0
 
     def _train_generator(self, real, labels):
         """G's update on the step's last real minibatch: its input, for a generator that
@@ -329,7 +328,7 @@ class GAN(keras.Model):
             # weight) needs them through this forward pass: a second, persistent tape records it.
             with tf.GradientTape(persistent=True) if self.reweighing else contextlib.nullcontext() as terms_tape:
                 fake = self._augment(self.run_generator(self.generator, inputs, labels, training=True), stream=2 * self.d_steps)
-                added = terms.layer_losses(self.generator) + terms.regularization(self.generator)  # read before a hook calls G again
+                added = terms.own_losses(self.generator)  # read before a hook calls G again
                 fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
                 adversarial = self.loss_fn.generator_loss(fake_logits)
                 penalties = self._penalty_terms("generator", lambda hook: hook.generator_penalty(self, real, fake, labels))

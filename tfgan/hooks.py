@@ -104,15 +104,14 @@ class Hook:
         return cls(**config)
 
 
-def weighs_adversarial(hook):
-    """Whether `hook` weighs G's adversarial term (`adversarial_weight`)."""
-    return type(hook).adversarial_weight is not Hook.adversarial_weight
+def overrides(hook, method):
+    """Whether `hook`'s class implements `method` of `Hook` itself (adversarial_weight, ...)."""
+    return getattr(type(hook), method) is not getattr(Hook, method)
 
 
 def adds_penalty(hook, network):
     """Whether `hook` adds a penalty to `network`'s ("discriminator" or "generator") loss."""
-    method = f"{network}_penalty"
-    return getattr(type(hook), method) is not getattr(Hook, method)
+    return overrides(hook, f"{network}_penalty")
 
 
 @keras.saving.register_keras_serializable(package="tfgan")

@@ -4,10 +4,10 @@ adversarial term by.
 
 Keras's own `train_step` adds `model.losses` (the `add_loss` terms of the latest
 call, and the weight regularizers') to the loss; the GAN does too, for each
-network on its own loss. `network.losses` lists both kinds together, but they
-count differently when D is called twice in its update (on the real and on the
-fake batch): the call's terms once a call, the regularizers once a step; so
-they are read apart here.
+network on its own loss. D is called twice in its update (on the real and on the
+fake batch), so it takes the mean of the two calls' sums: each call's terms
+averaged, as if one call had seen both batches, and the regularizers, which both
+sums hold, once.
 """
 
 import tensorflow as tf
@@ -15,18 +15,12 @@ import tensorflow as tf
 from tfgan.replicas import replicas_sum
 
 
-def regularization(network):
-    """The weight regularizers' penalty on `network`'s trainable weights (float32; 0 without any)."""
-    return tf.add_n([tf.cast(v.regularizer(v), tf.float32) for v in network.trainable_weights if v.regularizer is not None] or [tf.zeros([])])
-
-
-def layer_losses(network):
-    """What `network`'s layers added with `add_loss` in its latest call (a quantizer's
-    commitment term, an activity regularizer), float32: to be read after each call,
-    since Keras clears them when the network is called again; without the weight
-    regularizers' terms (`regularization`)."""
-    total = tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses] or [tf.zeros([])])
-    return total - regularization(network)
+def own_losses(network):
+    """The sum of `network.losses` after its latest call, float32 (0 without any): what its
+    layers added with `add_loss` in that call (a quantizer's commitment term, an activity
+    regularizer) and its weight regularizers' terms. To be read after each call, since Keras
+    clears the call's terms when the network is called again."""
+    return tf.add_n([tf.cast(loss, tf.float32) for loss in network.losses] or [tf.zeros([])])
 
 
 def global_gradient(tape, loss, variable):
