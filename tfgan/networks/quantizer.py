@@ -16,8 +16,9 @@ with beta 0.25 on the commitment term, as the paper has it. taming-transformers'
 With `ema_decay` the codes are not trained by gradient (the codebook term is dropped)
 but are to be exponential moving averages of the encoder outputs assigned to them
 (VQ-VAE's appendix; Sonnet's `VectorQuantizerEMA`): `ema_update` is that arithmetic.
-(Applying it, and `restart_dead`, once a training step, is for the VQGAN run's hook:
-issue 17, not built yet.) `normalize` compares and returns l2-normalized vectors (cosine distance:
+(Applying it once a training step is for a hook, as `tfgan.networks.vqgan.CodebookUpkeep`
+applies `restart_dead`; not built yet, so with `ema_decay` the codes stay as they are.)
+`normalize` compares and returns l2-normalized vectors (cosine distance:
 Yu et al. 2022's ViT-VQGAN), which keeps codes from drifting away unused.
 `restart_dead` gives codes that went unused for a while a random encoder output,
 the usual cure for codebook collapse, of which `usage` and `perplexity` (logged

@@ -109,8 +109,7 @@ class VQAutoencoder(Generator):
         if height % self.factor or width % self.factor:
             raise ValueError(f"VQGAN with channel_mult {self.channel_mult} downsamples by {self.factor}; the images are "
                              f"{height}x{width}, which {self.factor} does not divide")
-        self.num_codes, self.code_dim, self.beta, self.ema_decay, self.normalize_codes = int(num_codes), int(code_dim), beta, ema_decay, normalize_codes
-        self.encoder = _encoder(self.channels, self.channel_mult, self.num_res_blocks, self.code_dim)
+        self.encoder = _encoder(self.channels, self.channel_mult, self.num_res_blocks, int(code_dim))
         self.quantizer = VectorQuantizer(num_codes, code_dim, beta, ema_decay, normalize_codes, name="quantizer")
         self.decoder = _decoder(self.channels, self.channel_mult, self.num_res_blocks, image_channels)
 
@@ -141,10 +140,11 @@ class VQAutoencoder(Generator):
         return self._run(self.decoder, self.quantizer(self._run(self.encoder, images), training=training))
 
     def get_config(self):
+        quantizer = self.quantizer  # the codebook's settings live there
         return {
             **super().get_config(), "sample_shape": self.sample_shape, "channels": self.channels, "channel_mult": self.channel_mult,
-            "num_res_blocks": self.num_res_blocks, "num_codes": self.num_codes, "code_dim": self.code_dim, "beta": self.beta,
-            "ema_decay": self.ema_decay, "normalize_codes": self.normalize_codes,
+            "num_res_blocks": self.num_res_blocks, "num_codes": quantizer.num_codes, "code_dim": quantizer.code_dim,
+            "beta": quantizer.beta, "ema_decay": quantizer.ema_decay, "normalize_codes": quantizer.normalize,
         }
 
 
