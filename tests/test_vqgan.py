@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import GAN, Hook
-from tfgan.networks.vqgan import CodebookUpkeep, PatchDiscriminator, VQAutoencoder
+from tfgan import GAN
+from tfgan.networks.vqgan import CodebookUpkeep, PatchDiscriminator, VQAutoencoder, VQGANLoss
 
 
 def tiny_autoencoder(**kwargs):
@@ -35,20 +35,11 @@ def test_the_patch_discriminator_gives_a_logit_per_patch():
     assert d(tf.zeros([2, 32, 32, 3]), training=False).shape == (2, 4, 4, 1)
 
 
-class L1(Hook):
-    def generator_penalty(self, gan, real, fake, labels):
-        return tf.reduce_mean(tf.abs(real - fake), axis=[1, 2, 3])
-
-    def adversarial_weight(self, gan, terms, gradient):
-        layer = gan.generator.last_layer
-        return tf.norm(gradient(self.name, layer)) / (tf.norm(gradient("adversarial", layer)) + 1e-4)
-
-
 def test_a_gan_step_trains_the_autoencoder_its_codebook_and_the_patch_discriminator():
     # D on real against reconstructions (hinge), then the autoencoder on L1 + the weighed
     # adversarial term + the quantizer's terms, which alone reach the codebook (add_loss).
     model = tiny_autoencoder()
-    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[L1()])
+    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[VQGANLoss()])
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="hinge")
     images = tf.random.stateless_uniform([4, 16, 16, 1], seed=[3, 4], minval=-1, maxval=1)
     codebook = model.quantizer.codebook.numpy()
@@ -56,7 +47,7 @@ def test_a_gan_step_trains_the_autoencoder_its_codebook_and_the_patch_discrimina
     logs = gan.train_on_batch(images, return_dict=True)
     assert not np.allclose(model.quantizer.codebook.numpy(), codebook)
     assert not np.allclose(gan.discriminator.stack[0].kernel.numpy(), d_kernel)
-    assert logs["l1"] > 0 and logs["adversarial_weight"] > 0 and np.isfinite(logs["g_loss"])
+    assert logs["reconstruction"] > 0 and logs["adversarial_weight"] > 0 and np.isfinite(logs["g_loss"])
 
 
 def test_the_autoencoder_round_trips_through_its_config():
@@ -115,7 +106,7 @@ def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_is_n
 
 def test_the_codebook_upkeep_logs_usage_and_perplexity_and_restarts_a_dead_code():
     model = tiny_autoencoder()
-    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[L1(), CodebookUpkeep(restart_after=1)])
+    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[VQGANLoss(), CodebookUpkeep(restart_after=1)])
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="hinge")
     images = tf.random.stateless_uniform([4, 16, 16, 1], seed=[3, 4], minval=-1, maxval=1)
     model.quantizer.codebook[0].assign([100.0] * 4)  # far from every encoder output: never chosen, so dead
