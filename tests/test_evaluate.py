@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -45,6 +46,21 @@ def test_train_classifier_reports_held_out_accuracy_and_refuses_to_overwrite(mni
     err = capsys.readouterr().err
     assert code == 2 and err.strip().endswith("exists; pass --overwrite to replace it") and err.count("\n") == 1
     assert os.path.getmtime(path) == before
+
+
+def test_train_classifier_seed_sets_the_classifier(mnist, tmp_path):
+    # A second classifier (another seed) for a perceptual loss, apart from the one that scores.
+    from conftest import MNIST_IMAGES, MNIST_LABELS
+
+    def weights(seed, name):
+        path = str(tmp_path / name)
+        data_flags = ["source=idx", f"path={MNIST_IMAGES}", f"labels_path={MNIST_LABELS}", "limit=300"]
+        assert cli.main(["train-classifier", "--data", *data_flags, "--epochs", "1", "--seed", str(seed), "--out", path]) == 0
+        return keras.saving.load_model(path).get_weights()[0]
+
+    one, again, two = weights(1, "a.keras"), weights(1, "b.keras"), weights(2, "c.keras")
+    np.testing.assert_array_equal(one, again)
+    assert np.abs(one - two).max() > 1e-3
 
 
 def test_classifier_labels_held_out_digits_and_its_features_tell_real_from_noise(mnist, tmp_path):

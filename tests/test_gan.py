@@ -305,6 +305,23 @@ class AdaptiveWeight(Reconstruction):
         return tf.norm(gradient(self.name, kernel)) / (tf.norm(gradient("adversarial", kernel)) + 1e-4)  # its own penalty, by its logged name
 
 
+class SummedWeight(Reconstruction):
+    """A weight from the gradient of two terms' sum: |grad (rec + adv)| / |grad adv| at G's kernel."""
+
+    def adversarial_weight(self, gan, terms, gradient):
+        kernel = gan.generator.dense.kernel
+        return tf.norm(gradient((self.name, "adversarial"), kernel)) / tf.norm(gradient("adversarial", kernel))
+
+
+def test_a_hook_weighs_the_adversarial_term_by_the_gradient_of_a_sum_of_terms():
+    def by_hand(tape, adversarial, reconstruction, generator):
+        kernel = generator.dense.kernel
+        return tf.norm(tape.gradient(reconstruction, kernel) + tape.gradient(adversarial, kernel)) / tf.norm(tape.gradient(adversarial, kernel))
+
+    gan, real, _, _, weight = autoencoder_step_by_hand(SummedWeight(), by_hand)
+    assert gan.train_on_batch(real, return_dict=True)["adversarial_weight"] == pytest.approx(weight, rel=1e-5)
+
+
 def test_a_hook_weighs_the_adversarial_term_by_the_terms_gradients():
     # lambda = |d rec / d W| / (|d adv / d W| + 1e-4) at G's kernel W, through the updated D,
     # held constant; G steps on lambda * adv + rec.

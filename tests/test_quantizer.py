@@ -70,13 +70,34 @@ def test_the_ema_codebook_update_by_hand():
     np.testing.assert_allclose(codebook.numpy()[:, 0], [7.0 / smoothed[0], 0.0], rtol=1e-6)
 
 
+def test_an_ema_codebook_starts_each_code_as_the_mean_of_itself_and_restarts_reset_it():
+    layer = VectorQuantizer(3, 2, ema_decay=0.9)
+    assert not layer.codebook.trainable and layer.trainable_weights == []  # moved by averages, not by gradient
+    start = layer.codebook.numpy()
+    np.testing.assert_array_equal(layer.embed_sum.numpy(), start)
+    np.testing.assert_array_equal(layer.cluster_size.numpy(), [1.0, 1.0, 1.0])
+    # Code 0 takes two vectors summing to (4, 2); codes 1 and 2 none. Sizes 0.9 + 0.1 * (2, 0, 0);
+    # sums 0.9 * start + 0.1 * ((4, 2), 0, 0); the smoothed sizes (n_k + eps) / (n + 3 eps) * n.
+    layer.update_ema(tf.constant([2.0, 0.0, 0.0]), tf.constant([[4.0, 2.0], [0.0, 0.0], [0.0, 0.0]]))
+    size = np.array([1.1, 0.9, 0.9])
+    sums = 0.9 * start + 0.1 * np.array([[4.0, 2.0], [0, 0], [0, 0]])
+    smoothed = (size + 1e-5) / (size.sum() + 3e-5) * size.sum()
+    np.testing.assert_allclose(layer.cluster_size.numpy(), size, rtol=1e-6)
+    np.testing.assert_allclose(layer.codebook.numpy(), sums / smoothed[:, None], rtol=1e-5)
+    np.testing.assert_allclose(layer.codebook.numpy()[1:], start[1:], rtol=1e-4)  # unused codes stay where they are
+    layer.replace(tf.constant([False, True, False]), tf.constant([[9.0, 9.0], [7.0, 8.0], [9.0, 9.0]]))
+    assert layer.codebook.numpy()[1].tolist() == [7.0, 8.0] and layer.embed_sum.numpy()[1].tolist() == [7.0, 8.0]
+    np.testing.assert_allclose(layer.cluster_size.numpy(), [1.1, 1.0, 0.9], rtol=1e-6)
+    np.testing.assert_allclose(layer.codebook.numpy()[[0, 2]], (sums / smoothed[:, None])[[0, 2]], rtol=1e-5)
+
+
 def test_codes_unused_for_patience_steps_restart_from_encoder_outputs():
     codebook = tf.constant([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
     z = tf.constant([[5.0, 6.0], [7.0, 8.0]])
     idle = tf.constant([2, 0, 1])
     counts = tf.constant([0.0, 3.0, 0.0])  # codes 0 and 2 unused this step: idle 3 and 2
-    new, idle = quantizer.restart_dead(codebook, idle, counts, z, patience=3, seed=[0, 1])
-    assert idle.numpy().tolist() == [0, 0, 2]
+    new, idle, dead = quantizer.restart_dead(codebook, idle, counts, z, patience=3, seed=[0, 1])
+    assert idle.numpy().tolist() == [0, 0, 2] and dead.numpy().tolist() == [True, False, False]
     assert new.numpy()[0].tolist() in z.numpy().tolist()  # restarted from this batch
     np.testing.assert_array_equal(new.numpy()[1:], codebook.numpy()[1:])
 

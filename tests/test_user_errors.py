@@ -91,6 +91,9 @@ CASES = {
     # tfgan.fit: vqgan's stage 1 refuses what is not built for it yet, before TensorFlow starts
     "vqgan eval": (VQ + ["eval.every=5"], "eval.every: expected 0 for model.network vqgan (scoring reconstructions is not built yet), got 5"),
     "vqgan conditional": (VQ + ["model.conditional=true"], "model.conditional: expected false for model.network vqgan"),
+    "vqgan perceptual": (VQ + ["model.vqgan.perceptual=lpips"], "model.vqgan.perceptual: expected classifier:PATH, vgg16 or null, got 'lpips'"),
+    "vqgan no classifier": (VQ + ["model.vqgan.perceptual=classifier:{tmp}/none.keras"],
+                            "classifier not found: {tmp}/none.keras (model.vqgan.perceptual); train one with python -m tfgan.evaluate train-classifier"),
     # tfgan.generate
     "out in missing dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/no/such/dir/g.png"], "directory {tmp}/no/such/dir does not exist"),
     "out is a dir": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/out_dir.png"], "{tmp}/out_dir.png is a directory"),

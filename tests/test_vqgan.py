@@ -76,18 +76,22 @@ def vqgan_config(tmp_path, name, **changes):
     return make_config(tmp_path, name, **sections)
 
 
-def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_is_not_exported_yet(tmp_path):
+def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_exports_its_encoder_and_decoder(tmp_path):
     import os
+    import subprocess
+    import sys
 
+    import onnxruntime
     from helpers import read_events, scalar
     from PIL import Image
 
     from tfgan import export, training
     from tfgan.errors import UserError
+    from tfgan.generate import SavedModelGenerator
 
     training.train(vqgan_config(tmp_path, "whole"))
     training.train(vqgan_config(tmp_path, "split", train={"steps": 2}))
-    training.train(vqgan_config(tmp_path, "split"), resume=True)
+    gan = training.train(vqgan_config(tmp_path, "split"), resume=True)
     reader = lambda name: tf.train.load_checkpoint(os.path.join(tmp_path, name, "checkpoints"))  # noqa: E731
     names = [n for n, _ in tf.train.list_variables(os.path.join(tmp_path, "whole", "checkpoints")) if "save_counter" not in n and "CHECKPOINTABLE" not in n]
     assert len(names) > 40  # G's and D's weights (the codebook among them) and both optimizers' slots
@@ -100,8 +104,31 @@ def test_a_vqgan_run_logs_its_terms_and_reconstructions_resumes_exactly_and_is_n
     assert events["samples"]["plugin"] == "images"
     grid = np.asarray(Image.open(os.path.join(tmp_path, "whole", "tensorboard", "samples", "step_00000004.png")))
     assert grid.shape[:2] == (4 * 17 - 1, 4 * 17 - 1)  # 8 originals in 2 rows of 4, each row over its reconstructions
-    with pytest.raises(UserError, match="autoencoder .* not built yet"):
-        export.export_run(os.path.join(tmp_path, "whole"), base_dir=str(tmp_path / "exports"))
+
+    # The export: the SavedModel's reconstruct/encode/decode signatures and ONNX's encoder and decoder
+    # agree with the trained autoencoder.
+    path = export.export_run(os.path.join(tmp_path, "split"), base_dir=str(tmp_path / "exports"))
+    model = gan.generator
+    images = tf.random.stateless_uniform([3, *model.sample_shape], seed=[5, 6], minval=-1, maxval=1)
+    codes = model.encode(images).numpy()
+    shown = subprocess.run([os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "show", "--dir", path, "--all"],
+                           capture_output=True, text=True, check=True).stdout
+    for name, text in (("encode", "outputs['codes']"), ("decode", "inputs['codes']"), ("serving_default", "inputs['images']")):
+        assert text in shown[shown.index(f"signature_def['{name}']"):]
+    functions = tf.saved_model.load(path).signatures
+    np.testing.assert_array_equal(functions["encode"](images=images)["codes"].numpy(), codes)
+    np.testing.assert_allclose(functions["decode"](codes=codes)["images"].numpy(), model.decode(codes).numpy(), atol=1e-5)
+    np.testing.assert_allclose(functions["serving_default"](images=images)["reconstructions"].numpy(), model(images).numpy(), atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"codes must be in \[0, 16\)"):
+        functions["decode"](codes=tf.fill([1, 8, 8], 16))
+    encoder = onnxruntime.InferenceSession(os.path.join(path, "encoder.onnx"), providers=["CPUExecutionProvider"])
+    decoder = onnxruntime.InferenceSession(os.path.join(path, "decoder.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(encoder.run(None, {"images": images.numpy()})[0], codes)
+    np.testing.assert_allclose(decoder.run(None, {"codes": codes})[0], model.decode(codes).numpy(), atol=1e-4)
+    meta = decoder.get_modelmeta().custom_metadata_map
+    assert meta["num_codes"] == "16" and meta["grid_shape"] == "[8, 8]"
+    with pytest.raises(UserError, match="exports an autoencoder .* draws no samples"):
+        SavedModelGenerator(path)
 
 
 def test_the_codebook_upkeep_logs_usage_and_perplexity_and_restarts_a_dead_code():
@@ -121,16 +148,33 @@ def test_the_codebook_upkeep_logs_usage_and_perplexity_and_restarts_a_dead_code(
     assert np.min(np.abs(vectors - restarted).max(axis=1)) < 1e-5  # one of the batch's encoder outputs
 
 
-def test_two_replicas_restart_the_same_codes_as_one(tmp_path):
+def test_an_ema_codebook_moves_to_the_moving_average_of_the_g_batchs_encoder_outputs():
+    model = tiny_autoencoder(ema_decay=0.5)
+    gan = GAN(model, PatchDiscriminator((16, 16, 1), filters=8, num_layers=2), hooks=[VQGANLoss(), CodebookUpkeep()])
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="hinge")
+    images = tf.random.stateless_uniform([4, 16, 16, 1], seed=[3, 4], minval=-1, maxval=1)
+    start = model.quantizer.codebook.numpy()
+    vectors = tf.reshape(model._run(model.encoder, images), [-1, 4]).numpy()  # as the G update sees them
+    indices = model.encode(images).numpy().ravel()
+    counts = np.bincount(indices, minlength=16)
+    sums = np.stack([vectors[indices == k].sum(axis=0) for k in range(16)])
+    gan.train_on_batch(images)
+    size = 0.5 * 1.0 + 0.5 * counts
+    smoothed = (size + 1e-5) / (size.sum() + 16e-5) * size.sum()
+    np.testing.assert_allclose(model.quantizer.codebook.numpy(), (0.5 * start + 0.5 * sums) / smoothed[:, None], rtol=1e-4, atol=1e-6)
+    assert counts.min() == 0 and counts.max() > 1  # some codes unused, some averaged over several vectors
+
+
+def test_two_replicas_restart_and_average_the_same_codes_as_one(tmp_path):
     # 64 codes for 8 images of an 8x8 grid: many restart every step, from the global batch's
-    # encoder outputs. (The adversarial term stays off: at 2 steps its weight is a ratio of tiny
+    # encoder outputs, and the EMA codebook averages the global batch's. (The adversarial term stays off: at 2 steps its weight is a ratio of tiny
     # gradients, and Adam's first steps turn their reduction-order noise into +-lr moves of the
     # conv biases that group norm makes gradient-free.)
     from test_distribute import ONE, TWO, assert_same_run
 
     from tfgan import training
 
-    changes = dict(model={"vqgan": {"channels": 8, "channel_mult": [1, 2], "num_codes": 64, "code_dim": 4, "d_filters": 8,
+    changes = dict(model={"vqgan": {"channels": 8, "channel_mult": [1, 2], "num_codes": 64, "code_dim": 4, "ema_decay": 0.9, "d_filters": 8,
                                     "d_layers": 2, "adaptive_weight": False, "disc_start": 100, "restart_after": 1}}, train={"steps": 2}, log={"every": 2, "images_every": 2},
                    checkpoint={"every": 2})
     one = vqgan_config(tmp_path, "one", distribute={**ONE, "sync_batch_norm": True}, **changes)

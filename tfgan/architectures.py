@@ -15,6 +15,8 @@ import importlib
 import math
 from typing import Literal, Optional
 
+from tfgan.evaluate import parse_network
+
 
 def _check_rate(key, rate, fail):
     if not 0.0 <= rate < 1.0:
@@ -143,11 +145,14 @@ class VQGANOptions:
     num_codes: int = 512  # codebook size
     code_dim: int = 64  # each code's dimension
     beta: float = 0.25  # the commitment term's weight
+    ema_decay: Optional[float] = None  # codes as moving averages of their encoder outputs (0.99), not trained by gradient
     normalize_codes: bool = False  # compare l2-normalized vectors and codes (cosine)
     restart_after: int = 0  # codes unused this many steps in a row restart from encoder outputs (0: never)
     d_filters: int = 64  # the patch D's first width
     d_layers: int = 3  # the patch D's stride-2 convolutions: a logit per 2^d_layers-pixel patch
     rec_weight: float = 1.0  # the L1 reconstruction term's
+    perceptual: Optional[str] = None  # the perceptual term's features: classifier:PATH or vgg16 (tfgan.perceptual); null: none
+    perceptual_weight: float = 1.0  # its weight
     disc_weight: float = 0.8  # on the adaptively weighted adversarial term (taming-transformers' default)
     disc_start: int = 0  # G's adversarial term is 0 before this step (D trains from the start)
     adaptive_weight: bool = True  # |grad rec| / (|grad adv| + 1e-4) at the decoder's last layer, times disc_weight
@@ -160,12 +165,16 @@ class VQGANOptions:
             fail("model.vqgan.num_codes", "at least 2 codes", self.num_codes)
         if not self.channel_mult or any(m <= 0 for m in self.channel_mult):
             fail("model.vqgan.channel_mult", "a non-empty list of positive integers", self.channel_mult)
-        for key in ("beta", "rec_weight", "disc_weight"):
+        if self.perceptual is not None and not parse_network(self.perceptual, ("vgg16",)):
+            fail("model.vqgan.perceptual", "classifier:PATH, vgg16 or null", self.perceptual)
+        for key in ("beta", "rec_weight", "disc_weight", "perceptual_weight"):
             if getattr(self, key) < 0:
                 fail(f"model.vqgan.{key}", "a weight >= 0", getattr(self, key))
         for key in ("disc_start", "restart_after"):
             if getattr(self, key) < 0:
                 fail(f"model.vqgan.{key}", "a step count >= 0", getattr(self, key))
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            fail("model.vqgan.ema_decay", "null (codes trained by gradient) or a decay in (0, 1) such as 0.99", self.ema_decay)
         if config.model.conditional:
             fail("model.conditional", "false for model.network vqgan (stage 1 reconstructs images; the prior takes classes)", True)
         if config.train.phases:
@@ -185,7 +194,6 @@ class Architecture:
     images_only: bool  # refuses 2D points
     xla_on_cpu: bool  # `train.jit_compile: auto` turns XLA on without a GPU (benchmarks/speed.py measures it)
     hook_builder: str = ""  # "module:function"; function(config) -> the hooks the architecture trains with
-    not_exported: str = ""  # why tfgan.export cannot ship its generator yet ("": it can)
 
     def build(self, *args, **kwargs):
         return _function(self.builder)(*args, **kwargs)
@@ -213,7 +221,6 @@ ARCHITECTURES = {
     "vqgan": Architecture(
         VQGANOptions, "tfgan.networks.vqgan:build", images_only=True, xla_on_cpu=False,
         hook_builder="tfgan.networks.vqgan:hooks",
-        not_exported="an autoencoder (VQGAN's stage 1); exporting its encoder and decoder is not built yet",
     ),
 }
 NAMES = tuple(ARCHITECTURES)

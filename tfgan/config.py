@@ -14,6 +14,7 @@ from typing import Literal, Optional, Union
 import yaml
 
 from tfgan import architectures, distribute, export, metrics, schedule  # none imports TensorFlow here
+from tfgan.evaluate import parse_network
 from tfgan.data import mixtures, shapes
 from tfgan.errors import ConfigError
 
@@ -288,9 +289,7 @@ class EvalConfig:
         for i, name in enumerate(self.metrics):
             if name not in metrics.METRICS:
                 _fail(f"eval.metrics[{i}]", "one of " + ", ".join(metrics.METRICS), name)
-        if self.features is not None and self.features != "inception" and not (
-            self.features.startswith("classifier:") and len(self.features) > len("classifier:")
-        ):
+        if self.features is not None and not parse_network(self.features, ("inception",)):
             _fail("eval.features", "classifier:PATH or inception", self.features)
         images = data.source not in mixtures.NAMES
         wanted = self.metrics or (list(metrics.IMAGE_METRICS) if images else [])
@@ -328,8 +327,6 @@ class Config:
         self.log.validate()
         self.checkpoint.validate(self.log)
         self.export.validate()
-        if self.export.formats and architectures.get(self.model.network).not_exported:
-            _fail("export.formats", f"[] for model.network {self.model.network}, {architectures.get(self.model.network).not_exported}", self.export.formats)
         self.eval.validate(self.data, self.log)
         # Keras runs whole executions even past steps_per_epoch, so every epoch and
         # the run itself must end on a multiple of it.

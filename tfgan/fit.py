@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from tfgan import architectures, cli, distribute, rundir
+from tfgan import cli, distribute, rundir
 from tfgan import config as config_lib
 from tfgan.errors import Interrupted, Terminated
 
@@ -78,7 +78,7 @@ def _next_steps(config):
     if config.export.formats:
         model = os.path.join(config.export.dir, config.export.name or config.name)
         print(f"  samples of the export: python -m tfgan.generate --model {model} --out samples.png")
-    elif not architectures.get(config.model.network).not_exported:
+    else:
         print(f"  export:      python -m tfgan.export --run {config.run_dir}")
 
 

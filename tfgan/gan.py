@@ -362,7 +362,11 @@ class GAN(keras.Model):
     def _adversarial_weight(self, terms_tape, means):
         """The product of the hooks' `adversarial_weight`s (a constant of the step: no gradient
         flows through it), logged as `adversarial_weight`."""
-        gradient = lambda name, variable: terms.global_gradient(terms_tape, means[name], variable)  # noqa: E731
+        def gradient(names, variable):
+            # The sum of the terms' gradients: their sum itself, made after the tape closed, is not on it.
+            names = (names,) if isinstance(names, str) else names
+            return tf.add_n([terms.global_gradient(terms_tape, means[name], variable) for name in names])
+
         weight = tf.ones([])
         for hook in self.hooks:
             factor = hook.adversarial_weight(self, {name: tf.stop_gradient(mean) for name, mean in means.items()}, gradient)

@@ -89,6 +89,7 @@ class SavedModelGenerator(ExportedGenerator):
             inputs = self.functions["serving_default"].structured_input_signature[1]
         except Exception as e:  # a damaged saved_model.pb: DecodeError, OSError, ValueError, ...
             raise UserError(f"{path} is not a readable SavedModel: {' '.join(str(e).split())[:200]}") from None
+        _check_samples(inputs, path)
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
         self.metadata = {}
@@ -115,6 +116,7 @@ class OnnxGenerator(ExportedGenerator):
     def __init__(self, path):
         self.functions = {"serving_default": _onnx_session(path)}
         inputs = {i.name: i for i in self.functions["serving_default"].get_inputs()}
+        _check_samples(inputs, path)
         self.latent_dim = int(inputs["z"].shape[-1])
         self.conditional = "label" in inputs
         meta = self.functions["serving_default"].get_modelmeta().custom_metadata_map
@@ -128,6 +130,11 @@ class OnnxGenerator(ExportedGenerator):
         names = {i.name for i in session.get_inputs()}
         feeds = {k: np.asarray(v, np.int32 if k == "label" else np.float32) for k, v in feeds.items() if k in names}
         return session.run(None, feeds)[0]
+
+
+def _check_samples(inputs, path):
+    if "z" not in inputs:  # an autoencoder's serving_default takes images (tfgan.export.signatures)
+        raise UserError(f"{path} exports an autoencoder (VQGAN's stage 1: images in, reconstructions out), which draws no samples from z")
 
 
 def _onnx_session(path):

@@ -19,9 +19,10 @@ same `tf.function`) and does nothing by default:
 - `adversarial_weight(gan, terms, gradient)`: a factor on G's adversarial term
   this step, or None (the default) to leave it. `terms` holds the step's G loss
   terms as global-batch means, "adversarial" and each penalty under its logged
-  name; `gradient(name, variable)` is that term's gradient with respect to one of
-  G's variables (all replicas' share summed). VQGAN's adaptive weight is
-  |grad rec| / (|grad adversarial| + 1e-4) at the decoder's last layer. The product
+  name; `gradient(names, variable)` is the gradient of that term (a name) or of the
+  sum of those terms (a tuple of names) with respect to one of G's variables (all
+  replicas' share summed). VQGAN's adaptive weight is |grad (rec + perceptual)| /
+  (|grad adversarial| + 1e-4) at the decoder's last layer. The product
   of the factors is a constant of the step (no gradient flows through it), logged
   as `adversarial_weight`; where no hook gives one, G's step records no gradients
   of its terms.

@@ -29,6 +29,7 @@ import yaml
 
 from tfgan import atomic
 from tfgan.errors import UserError
+from tfgan.evaluate import parse_network
 
 # Keys that may change between a run and its resumption: how long, where and
 # how verbosely to train, and what to export, not what is trained. (The same
@@ -172,6 +173,19 @@ def check(config, resume):
         if config.data.source in ("folder", "npz", "idx") and path and not os.path.exists(path):
             what = {"folder": "image folder", "npz": ".npz file", "idx": "idx file"}[config.data.source]
             raise UserError(f"{what} not found: {path} (data.{key})")
+    for key, path in _classifiers(config):
+        if not os.path.exists(path):
+            raise UserError(f"classifier not found: {path} ({key}); train one with python -m tfgan.evaluate train-classifier")
+
+
+def _classifiers(config):
+    """(key, path) of the classifiers the run reads: eval.features, a network's perceptual term."""
+    network = config.model.network
+    for key, flag in (("eval.features", config.eval.features if config.eval.every else None),
+                      (f"model.{network}.perceptual", getattr(config.model.options, "perceptual", None))):
+        parsed = flag and parse_network(flag, ())
+        if parsed:
+            yield key, parsed[1]
 
 
 def config_path(run_dir):

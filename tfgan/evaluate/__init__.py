@@ -14,3 +14,13 @@ import os
 
 # Where real-data features are cached between evaluations.
 DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tfgan")
+
+
+def parse_network(flag, names):
+    """A flag that names a network to take features from, `classifier:PATH` or one of `names`
+    (pretrained networks: inception, vgg16): ("classifier", PATH) or (name, None); None where
+    it is neither."""
+    if flag in names:
+        return flag, None
+    kind, _, path = flag.partition(":")
+    return ("classifier", path) if kind == "classifier" and path else None

@@ -1,4 +1,4 @@
-"""python -m tfgan.evaluate train-classifier --data KEY=VALUE ... --out PATH.keras [--epochs N] [--overwrite]
+"""python -m tfgan.evaluate train-classifier --data KEY=VALUE ... --out PATH.keras [--epochs N] [--seed N] [--overwrite]
 python -m tfgan.evaluate run --run RUN_DIR [--metrics a,b] [--features classifier:PATH | inception]
                              [--samples N] [--set key=value ...] [--cache DIR]
 
@@ -29,6 +29,7 @@ def parse_args(argv):
     train.add_argument("--data", nargs="+", required=True, metavar="KEY=VALUE", help="the data, as keys of a config's data: block")
     train.add_argument("--out", required=True, help="where to save it (.keras)")
     train.add_argument("--epochs", type=int, default=5, help="passes over the training 90%% of the data (default 5)")
+    train.add_argument("--seed", type=int, default=0, help="its initialization, shuffling and held-out split (default 0)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     run = commands.add_parser("run", help="evaluate a training run's generator")
     run.add_argument("--run", required=True, help="the run directory of python -m tfgan.fit")
@@ -53,7 +54,7 @@ def train_classifier(args):
 
     data_config = config_lib.from_overrides([f"data.{item}" for item in args.data]).data
     examples = data.load(data_config, conditional=True, seed=0)
-    model, accuracy = classifier.train_classifier(examples, epochs=args.epochs)
+    model, accuracy = classifier.train_classifier(examples, epochs=args.epochs, seed=args.seed)
     classifier.save_classifier(model, args.out, args.overwrite)
     print(f"tfgan.evaluate: wrote {args.out}; held-out accuracy {accuracy:.4f} on {len(examples) // 10} examples")
 

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan.errors import UserError
+from tfgan.evaluate import parse_network
 from tfgan.evaluate.classifier import FEATURES
 
 
@@ -97,9 +98,7 @@ def from_flag(flag):
     """The extractor a `--features` flag or `eval.features` names: classifier:PATH or inception."""
     if flag is None:
         return None
-    if flag == "inception":
-        return inception_v3()
-    kind, _, path = flag.partition(":")
-    if kind != "classifier" or not path:
+    parsed = parse_network(flag, ("inception",))
+    if parsed is None:
         raise UserError(f"features: expected classifier:PATH or inception, got {flag!r}")
-    return classifier(path)
+    return inception_v3() if parsed[0] == "inception" else classifier(parsed[1])

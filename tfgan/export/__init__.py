@@ -4,7 +4,8 @@
 
 A version directory holds the SavedModel (`saved_model.pb`, `variables/`,
 `assets.extra/` with tfgan.json and config.yaml) and `model.onnx` (and, for a
-StyleGAN2 generator, `mapping.onnx` and `synthesis.onnx`). It is staged
+StyleGAN2 generator, `mapping.onnx` and `synthesis.onnx`; for VQGAN's
+autoencoder, `encoder.onnx` and `decoder.onnx`). It is staged
 and renamed into place, so it appears complete or not at all.
 
 This module imports TensorFlow only when it exports, so that the CLI rejects a
@@ -13,16 +14,17 @@ bad flag before TensorFlow starts.
 
 import os
 
-import yaml
-
-from tfgan import __version__, architectures, atomic, rundir
+from tfgan import __version__, atomic
 from tfgan.errors import Diverged, UserError
 from tfgan.export import layout
 
 FORMATS = ("saved_model", "onnx")
 ONNX_FILE = "model.onnx"
-# A generator in two halves (StyleGAN2's) also exports each half, beside ONNX_FILE.
+# A generator in two halves (StyleGAN2's) also exports each half, beside ONNX_FILE;
+# an autoencoder (VQGAN's stage 1) its encoder and decoder.
 ONNX_HALF_FILES = {"mapping": "mapping.onnx", "synthesis": "synthesis.onnx"}
+ONNX_CODEC_FILES = {"encode": "encoder.onnx", "decode": "decoder.onnx"}
+ONNX_FILES = {"serving_default": ONNX_FILE, **ONNX_HALF_FILES, **ONNX_CODEC_FILES}  # signature -> file
 
 
 def parse_formats(formats):
@@ -53,6 +55,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
         "tfgan_version": __version__,
         "signatures": signatures.describe(generator),
         **(signatures.style_metadata(generator) if has_halves(generator) else {}),
+        **(signatures.codebook_metadata(generator) if getattr(generator, "reconstructs", False) else {}),
         **(metadata or {}),
     }
     final = os.path.join(model_dir, str(version))
@@ -62,7 +65,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
         if "saved_model" in formats:
             saved_model.write(generator, staging, metadata)
         if "onnx" in formats:
-            onnx.write(generator, os.path.join(staging, ONNX_FILE), metadata, opset or onnx.DEFAULT_OPSET)
+            onnx.write(generator, staging, metadata, opset or onnx.DEFAULT_OPSET)
     return final
 
 
@@ -77,20 +80,7 @@ def check_run_export(run_dir, name=None, base_dir="saved_models", formats=FORMAT
     layout.choose_version(os.path.join(base_dir, name), version, force)
     if not os.path.isdir(run_dir):
         raise UserError(f"run directory not found: {run_dir}")
-    architecture = architectures.ARCHITECTURES.get(_run_network(run_dir))  # an unknown one: for the loader to report
-    if architecture and architecture.not_exported:
-        raise UserError(f"{run_dir} trained {architecture.not_exported}")
     return name, formats
-
-
-def _run_network(run_dir):
-    """`model.network` of the run's config.yaml (the default where it has none: its absence is
-    for the generator's loader to report)."""
-    path = rundir.config_path(run_dir)
-    if not os.path.exists(path):
-        return "mlp"
-    with open(path) as f:
-        return ((yaml.safe_load(f) or {}).get("model") or {}).get("network", "mlp")
 
 
 def export_run(run_dir, name=None, base_dir="saved_models", formats=FORMATS, version=None, force=False, opset=None):

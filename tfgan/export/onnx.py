@@ -10,6 +10,9 @@ A generator in two halves (StyleGAN2's) also gets `mapping.onnx` and
 take different inputs), the SavedModel's signatures of those names. `truncated`
 is not converted: with w_avg (or, given a label, the class centres) from the
 metadata it is one line of arithmetic between the two, w_avg + psi (w - w_avg).
+
+An autoencoder (VQGAN's stage 1) gets `encoder.onnx` (images -> codes) and
+`decoder.onnx` (codes -> images) beside `model.onnx` (its reconstructions).
 """
 
 import json
@@ -17,23 +20,20 @@ import os
 
 import tensorflow as tf
 
-from tfgan.export import ONNX_HALF_FILES, signatures
-from tfgan.networks.base import has_halves
+from tfgan.export import ONNX_FILES, signatures
 
 DEFAULT_OPSET = 17
 
 
-def write(generator, path, metadata, opset=DEFAULT_OPSET):
-    """Writes `path` (serving_default) and, for a generator in two halves, its mapping and synthesis files."""
-    # ONNX cannot express the label range checks (TF Assert ops); ONNX Runtime's
-    # Gather rejects an out-of-range label by itself.
-    functions = {"serving_default": (signatures.default_function(generator, check_labels=False), signatures.default_inputs(generator))}
-    if has_halves(generator):
-        style = signatures.style_functions(generator, check_labels=False, centres=metadata.get("class_centres"))
-        functions.update({name: style[name] for name in ONNX_HALF_FILES})
+def write(generator, directory, metadata, opset=DEFAULT_OPSET):
+    """Writes into `directory` an ONNX file for each signature of the generator's that
+    `ONNX_FILES` names (serving_default as model.onnx; the halves; the encoder and decoder)."""
+    # ONNX cannot express the label and code range checks (TF Assert ops); ONNX Runtime's
+    # Gather rejects an out-of-range index by itself.
+    functions = signatures.endpoints(generator, check_labels=False, centres=metadata.get("class_centres"))
     for name, (function, inputs) in functions.items():
-        target = path if name == "serving_default" else os.path.join(os.path.dirname(path), ONNX_HALF_FILES[name])
-        _convert(function, inputs, target, metadata, name, opset)
+        if name in ONNX_FILES:
+            _convert(function, inputs, os.path.join(directory, ONNX_FILES[name]), metadata, name, opset)
 
 
 def _convert(function, inputs, path, metadata, name, opset):

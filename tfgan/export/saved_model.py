@@ -12,7 +12,6 @@ import os
 import keras
 
 from tfgan.export import signatures
-from tfgan.networks.base import has_halves
 
 METADATA_FILE = "tfgan.json"
 CONFIG_FILE = "config.yaml"
@@ -21,16 +20,8 @@ CONFIG_FILE = "config.yaml"
 def write(generator, directory, metadata):
     """Writes the SavedModel into the existing, empty `directory`."""
     archive = keras.export.ExportArchive()
-    archive.add_endpoint(
-        "serving_default", signatures.default_function(generator), input_signature=signatures.default_inputs(generator)
-    )
-    if signatures.output_name(generator) == "images":
-        archive.add_endpoint(
-            "generate", signatures.generate_function(generator), input_signature=signatures.generate_inputs(generator)
-        )
-    if has_halves(generator):
-        for name, (function, inputs) in signatures.style_functions(generator, centres=metadata.get("class_centres")).items():
-            archive.add_endpoint(name, function, input_signature=inputs)
+    for name, (function, inputs) in signatures.endpoints(generator, centres=metadata.get("class_centres")).items():
+        archive.add_endpoint(name, function, input_signature=inputs)
     archive.write_out(directory, verbose=False)
     # TF Serving copies assets.extra/ along but never reads it: the place for metadata.
     extra = os.path.join(directory, "assets.extra")

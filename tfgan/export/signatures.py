@@ -22,6 +22,20 @@ centres of a conditional one, num_ws and w_dim travel in the metadata
 (`style_metadata`). Synthesis's noise inputs are
 the fixed ones (noise "const"), so every signature is deterministic.
 
+An autoencoder (a generator that `reconstructs` its input: VQGAN's stage 1)
+draws nothing from z; its signatures are instead:
+
+- `serving_default(images) -> {"reconstructions"}`: of images [N, H, W, C]
+  in [-1, 1] (an output named as its input would clash in ONNX);
+- `encode(images) -> {"codes": int32 [N, h, w]}`: the code grid;
+- `decode(codes) -> {"images"}`: the images of code grids (a prior's samples);
+  codes outside [0, num_codes) are rejected.
+
+with num_codes, code_dim and the grid's shape in the metadata (`codebook_metadata`).
+
+`endpoints` lists a generator's signatures; the SavedModel serves all of them,
+and ONNX converts those `tfgan.export.ONNX_FILES` names.
+
 The generator runs in inference mode (batch norm uses its moving statistics).
 """
 
@@ -111,6 +125,43 @@ def style_functions(generator, check_labels=True, centres=None):
     return {"mapping": (mapping, [z, *label]), "synthesis": (synthesis, [ws]), "truncated": (truncated, [z, psi, *label])}
 
 
+def endpoints(generator, check_labels=True, centres=None):
+    """{signature name: (function, input specs)}: all that `generator`'s SavedModel serves.
+    `check_labels`: reject bad classes and codes with TF Assert ops (ONNX has none)."""
+    if getattr(generator, "reconstructs", False):
+        return autoencoder_functions(generator, check_labels)
+    found = {"serving_default": (default_function(generator, check_labels), default_inputs(generator))}
+    if output_name(generator) == "images":
+        found["generate"] = (generate_function(generator), generate_inputs(generator))
+    if has_halves(generator):
+        found.update(style_functions(generator, check_labels, centres))
+    return found
+
+
+def autoencoder_functions(generator, check_codes=True):
+    """{name: (function, input specs)} of an autoencoder's `serving_default`, `encode` and `decode`."""
+    images = tf.TensorSpec([None, *generator.sample_shape], tf.float32, name="images")
+    codes = tf.TensorSpec([None, *generator.grid_shape], tf.int32, name="codes")
+    check = _checked_codes if check_codes else lambda codes, num_codes: codes
+
+    def reconstruct(images):
+        return {"reconstructions": _float32(generator(images, training=False))}
+
+    def encode(images):
+        return {"codes": generator.encode(images)}
+
+    def decode(codes):
+        return {"images": _float32(generator.decode(check(codes, generator.quantizer.num_codes)))}
+
+    return {"serving_default": (reconstruct, [images]), "encode": (encode, [images]), "decode": (decode, [codes])}
+
+
+def codebook_metadata(generator):
+    """What a client of `encode` and `decode` needs: the codebook's size and dimension, the grid's shape."""
+    return {"num_codes": int(generator.quantizer.num_codes), "code_dim": int(generator.quantizer.code_dim),
+            "grid_shape": [int(d) for d in generator.grid_shape]}
+
+
 def style_metadata(generator):
     """What a client of the halves needs besides the signatures: w_avg (and a conditional
     generator's class centres, [num_classes][w_dim]), num_ws, w_dim."""
@@ -125,20 +176,33 @@ def to_uint8(images):
 
 
 def _checked_labels(label, num_classes):
-    # An out-of-range class would silently read a zero embedding row on CPU and
-    # fail obscurely on GPU; reject it with a message a client can act on.
-    message = f"label must be a class in [0, {num_classes})"
+    return _checked_indices(label, num_classes, f"label must be a class in [0, {num_classes})")
+
+
+def _checked_codes(codes, num_codes):
+    return _checked_indices(codes, num_codes, f"codes must be in [0, {num_codes})")
+
+
+def _checked_indices(indices, size, message):
+    # An out-of-range index would silently read a zero row on GPU and fail obscurely on CPU
+    # (an embedding's class, a codebook's code); reject it with a message a client can act on.
     checks = [
-        tf.debugging.assert_non_negative(label, message=message),
-        tf.debugging.assert_less(label, num_classes, message=message),
+        tf.debugging.assert_non_negative(indices, message=message),
+        tf.debugging.assert_less(indices, size, message=message),
     ]
-    with tf.control_dependencies(checks):  # before the embedding lookup reads the label
-        return tf.identity(label)
+    with tf.control_dependencies(checks):  # before the lookup reads them
+        return tf.identity(indices)
 
 
 def describe(generator):
     """The signatures' inputs and outputs, for metadata and the README."""
     shape = [None, *generator.sample_shape]
+    if getattr(generator, "reconstructs", False):
+        images = {"images": {"dtype": "float32", "shape": shape, "range": [-1.0, 1.0]}}
+        codes = {"codes": {"dtype": "int32", "shape": [None, *generator.grid_shape], "range": [0, generator.quantizer.num_codes - 1]}}
+        reconstructions = {"reconstructions": images["images"]}
+        return {"serving_default": {"inputs": images, "outputs": reconstructions}, "encode": {"inputs": images, "outputs": codes},
+                "decode": {"inputs": codes, "outputs": images}}
     default = {
         "inputs": {"z": {"dtype": "float32", "shape": [None, generator.latent_dim]}},
         "outputs": {output_name(generator): {"dtype": "float32", "shape": shape}},

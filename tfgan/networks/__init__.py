@@ -11,8 +11,9 @@ from tfgan.networks.mlp import MLPDiscriminator, MLPGenerator
 from tfgan.networks.packing import PackedDiscriminator
 from tfgan.networks.pggan import PGGANDiscriminator, PGGANGenerator
 from tfgan.networks.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
+from tfgan.networks.vqgan import PatchDiscriminator, VQAutoencoder
 
 __all__ = [
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator",
-    "PGGANDiscriminator", "PGGANGenerator", "StyleGAN2Discriminator", "StyleGAN2Generator",
+    "PGGANDiscriminator", "PGGANGenerator", "StyleGAN2Discriminator", "StyleGAN2Generator", "PatchDiscriminator", "VQAutoencoder",
 ]

@@ -14,10 +14,14 @@ with beta 0.25 on the commitment term, as the paper has it. taming-transformers'
 (a bug it keeps for old checkpoints); this is the corrected form.
 
 With `ema_decay` the codes are not trained by gradient (the codebook term is dropped)
-but are to be exponential moving averages of the encoder outputs assigned to them
-(VQ-VAE's appendix; Sonnet's `VectorQuantizerEMA`): `ema_update` is that arithmetic.
-(Applying it once a training step is for a hook, as `tfgan.networks.vqgan.CodebookUpkeep`
-applies `restart_dead`; not built yet, so with `ema_decay` the codes stay as they are.)
+but are exponential moving averages of the encoder outputs assigned to them (VQ-VAE's
+appendix; Sonnet's `VectorQuantizerEMA`): `ema_update` is that arithmetic, which
+`tfgan.networks.vqgan.CodebookUpkeep` applies once a training step with the global
+batch's counts and sums. Each code's average starts as that of one vector, itself
+(size 1, sum = the code). The reference implementations start the sizes at 0 and the
+sums at the codes, so a code no vector picks is divided by the smoothing's ~1e-5 and
+flies off 10^5 times its length, dead for good; here it stays where it is while its
+size decays (about 1,000 steps at 0.99 before eps matters), time for a restart.
 `normalize` compares and returns l2-normalized vectors (cosine distance:
 Yu et al. 2022's ViT-VQGAN), which keeps codes from drifting away unused.
 `restart_dead` gives codes that went unused for a while a random encoder output,
@@ -66,14 +70,14 @@ def ema_update(cluster_size, embed_sum, counts, sums, decay, epsilon=1e-5):
 
 
 def restart_dead(codebook, idle_steps, counts, z, patience, seed):
-    """(codebook, idle_steps): codes unused for `patience` steps in a row take a
-    random row of z [N, D] (this batch's encoder outputs, drawn by the stateless
+    """(codebook, idle_steps, dead): codes unused for `patience` steps in a row (`dead` [K])
+    take a random row of z [N, D] (this batch's encoder outputs, drawn by the stateless
     `seed`) and their idle count starts again; the others keep theirs."""
     idle_steps = tf.where(counts > 0, 0, idle_steps + 1)
     dead = idle_steps >= patience
     picks = tf.random.stateless_uniform([tf.shape(codebook)[0]], seed, maxval=tf.shape(z)[0], dtype=tf.int32)
     codebook = tf.where(dead[:, None], tf.gather(z, picks), codebook)
-    return codebook, tf.where(dead, 0, idle_steps)
+    return codebook, tf.where(dead, 0, idle_steps), dead
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -102,6 +106,13 @@ class VectorQuantizer(keras.layers.Layer):
             shape=(self.num_codes, self.code_dim), initializer=keras.initializers.RandomUniform(-limit, limit),
             trainable=self.ema_decay is None, name="codebook",
         )
+        if self.ema_decay is not None:
+            # The moving averages: each code's vector count and vector sum. The same all-reduced value
+            # is assigned on every replica, so the first replica's is everyone's.
+            self.cluster_size = self.add_weight(shape=(self.num_codes,), initializer="ones", trainable=False,
+                                                aggregation="only_first_replica", name="cluster_size")
+            self.embed_sum = self.add_weight(shape=(self.num_codes, self.code_dim), initializer=lambda shape, dtype: tf.identity(self.codebook),
+                                             trainable=False, aggregation="only_first_replica", name="embed_sum")
         self.built = True
         self._assigned = threading.local()
 
@@ -109,6 +120,21 @@ class VectorQuantizer(keras.layers.Layer):
     def assigned(self):
         """(vectors [N, D], their code indices [N]) of this thread's latest training call."""
         return self._assigned.value
+
+    def update_ema(self, counts, sums):
+        """One EMA step from the vectors assigned to each code: `counts` [K] and their `sums` [K, D]."""
+        size, total, codebook = ema_update(self.cluster_size, self.embed_sum, counts, sums, self.ema_decay)
+        self.cluster_size.assign(size)
+        self.embed_sum.assign(total)
+        self.codebook.assign(codebook)
+
+    def replace(self, which, codebook):
+        """Codes `which` [K] (bool) become those of `codebook` [K, D]; with EMA their average starts
+        again as that of one vector, the new code."""
+        self.codebook.assign(tf.where(which[:, None], codebook, self.codebook))
+        if self.ema_decay is not None:
+            self.cluster_size.assign(tf.where(which, 1.0, self.cluster_size))
+            self.embed_sum.assign(tf.where(which[:, None], codebook, self.embed_sum))
 
     def codes(self):
         """The codebook [K, D] as compared (l2-normalized where `normalize`)."""

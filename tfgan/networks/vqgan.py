@@ -33,6 +33,7 @@ from tfgan.hooks import Hook
 from tfgan.networks.base import Discriminator, Generator
 from tfgan.networks import quantizer as quantizer_lib
 from tfgan.networks.quantizer import VectorQuantizer
+from tfgan.perceptual import PerceptualLoss
 from tfgan.replicas import replicas_gather, replicas_sum
 
 
@@ -180,8 +181,9 @@ class PatchDiscriminator(Discriminator):
 class VQGANLoss(Hook):
     """The autoencoder's loss beyond the quantizer's terms (which `add_loss` brings):
     `rec_weight` * |x - x_hat|_1 (mean over pixels), logged as `reconstruction`, and the
-    adversarial term's weight: taming-transformers' adaptive
-    |grad rec| / (|grad adversarial| + 1e-4) at the decoder's last layer, clipped to
+    adversarial term's weight: taming-transformers' adaptive |grad (rec + perceptual)| /
+    (|grad adversarial| + 1e-4) at the decoder's last layer (the perceptual term where a
+    `tfgan.perceptual.PerceptualLoss` hook adds one), clipped to
     [0, 1e4], times `disc_weight`, and 0 before step `disc_start`. (D trains from the
     first step; the reference also holds D back until then.)"""
 
@@ -199,7 +201,8 @@ class VQGANLoss(Hook):
         weight = tf.constant(self.disc_weight)
         if self.adaptive:
             layer = gan.generator.last_layer
-            ratio = tf.norm(gradient(self.name, layer)) / (tf.norm(gradient("adversarial", layer)) + 1e-4)
+            likelihood = tuple(name for name in (self.name, "perceptual") if name in terms)  # taming's "nll" term
+            ratio = tf.norm(gradient(likelihood, layer)) / (tf.norm(gradient("adversarial", layer)) + 1e-4)
             weight *= tf.clip_by_value(ratio, 0.0, 1e4)
         return tf.where(gan.step >= self.disc_start, weight, 0.0)
 
@@ -209,7 +212,8 @@ class VQGANLoss(Hook):
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class CodebookUpkeep(Hook):
-    """After each step, the codebook's `codebook_usage` (the share of its codes that the G
+    """After each step: with an EMA codebook, its moving averages updated from the G update's
+    global batch; the codebook's `codebook_usage` (the share of its codes that the G
     update's batch used, over all replicas) and `codebook_perplexity` (exp of the entropy of
     their frequencies), logged; and where `restart_after` > 0, codes unused for that many
     steps in a row take a random encoder output of the global batch (drawn by the hook's
@@ -232,13 +236,16 @@ class CodebookUpkeep(Hook):
         return {"codebook_idle_steps": [self.idle]}
 
     def after_generator_step(self, gan):
-        vectors, indices = self.quantizer.assigned  # the G update's batch, this replica's share
-        counts = replicas_sum(tf.math.bincount(indices, minlength=self.quantizer.num_codes, maxlength=self.quantizer.num_codes, dtype=tf.float32))
+        quantizer = self.quantizer
+        vectors, indices = quantizer.assigned  # the G update's batch, this replica's share
+        counts = replicas_sum(tf.math.bincount(indices, minlength=quantizer.num_codes, maxlength=quantizer.num_codes, dtype=tf.float32))
+        if quantizer.ema_decay is not None:
+            quantizer.update_ema(counts, replicas_sum(tf.math.unsorted_segment_sum(vectors, indices, quantizer.num_codes)))
         if self.restart_after:
-            codebook, idle = quantizer_lib.restart_dead(
-                tf.convert_to_tensor(self.quantizer.codebook), self.idle, counts, replicas_gather(vectors), self.restart_after, gan.hook_seed(self),
+            codebook, idle, dead = quantizer_lib.restart_dead(
+                tf.convert_to_tensor(quantizer.codebook), self.idle, counts, replicas_gather(vectors), self.restart_after, gan.hook_seed(self),
             )
-            self.quantizer.codebook.assign(tf.cast(codebook, self.quantizer.codebook.dtype))
+            quantizer.replace(dead, tf.cast(codebook, quantizer.codebook.dtype))
             self.idle.assign(idle)
         return {"codebook_usage": quantizer_lib.usage(counts), "codebook_perplexity": quantizer_lib.perplexity(counts)}
 
@@ -251,7 +258,7 @@ def build(config, examples, d_shape):
     options = config.model.vqgan
     autoencoder = VQAutoencoder(
         examples.sample_shape, options.channels, options.channel_mult, options.num_res_blocks, options.num_codes, options.code_dim,
-        options.beta, normalize_codes=options.normalize_codes, name="generator",
+        options.beta, options.ema_decay, options.normalize_codes, name="generator",
     )
     discriminator = PatchDiscriminator(d_shape, options.d_filters, options.d_layers, config.distribute.sync_batch_norm, name="discriminator")
     return autoencoder, discriminator
@@ -259,5 +266,6 @@ def build(config, examples, d_shape):
 
 def hooks(config):
     options = config.model.vqgan
-    return [VQGANLoss(options.rec_weight, options.disc_weight, options.disc_start, options.adaptive_weight),
+    perceptual = [PerceptualLoss(options.perceptual, options.perceptual_weight)] if options.perceptual else []
+    return [VQGANLoss(options.rec_weight, options.disc_weight, options.disc_start, options.adaptive_weight), *perceptual,
             CodebookUpkeep(options.restart_after)]
