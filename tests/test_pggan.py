@@ -139,7 +139,7 @@ def _stopped(config, step):
 
     def stop(self, epoch, logs=None):
         original(self, epoch, logs)
-        if int(self.checkpoints.gan.step.numpy()) == step:
+        if int(self.checkpoints.trainee.step.numpy()) == step:
             raise KeyboardInterrupt
 
     CheckpointCallback.on_epoch_end = stop

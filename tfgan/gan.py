@@ -34,10 +34,11 @@ import keras
 import tensorflow as tf
 
 from tfgan import hooks as hooks_lib
-from tfgan import latent
 from tfgan import losses as losses_lib
 from tfgan import terms
+from tfgan.callbacks.checkpoint import network_weights
 from tfgan.replicas import replica_share
+from tfgan.trainee import Trainee
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
 _GENERATOR_STREAM = 0x47454E  # a stochastic generator's own draws
@@ -46,7 +47,7 @@ _HOOK_STREAM = 0x484F4F4B  # plus the hook's index: each hook's draws
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
-class GAN(keras.Model):
+class GAN(Trainee):
     """A generator and a discriminator trained by the two-phase update.
 
     Args:
@@ -69,32 +70,15 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, d_steps=1, seed=0, hooks=(), check_finite=True, loss_limit=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, check_finite=check_finite, loss_limit=loss_limit, **kwargs)
         if int(d_steps) < 1:
             raise ValueError(f"Received an invalid value for `d_steps`, expected an integer >= 1. Received: d_steps={d_steps}")
         self.generator = generator
         self.discriminator = discriminator
         self.d_steps = int(d_steps)
-        self.seed = int(seed)
+        self.calls_per_step = self.d_steps + 1  # D's updates and G's each draw their own seeds
         self.hooks = list(hooks)
-        self.check_finite = bool(check_finite)
-        self.loss_limit = None if loss_limit is None else float(loss_limit)
-        self.latent_dim = generator.latent_dim  # None for a generator that `reconstructs` its input
-        self.num_classes = generator.num_classes
-        self.step = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="step",
-        )
-        # -1 while every loss has been finite; not checkpointed (a checkpoint is
-        # never written after it is set). A NaN on any replica reaches every
-        # replica's weights through the gradient all-reduce, so replica 0's view
-        # is at most one step late.
-        self.non_finite_step = self.add_weight(
-            shape=(), dtype="int64", initializer=keras.initializers.Constant(-1), trainable=False,
-            aggregation="only_first_replica", name="non_finite_step",
-        )
-        self.phase = None  # the tfgan.schedule.Phase being trained (enter_phase); None: no schedule
-        self._call_site = 0  # which update of the step is being traced: D's i-th, or G's (d_steps)
+        # self._call_site: which update of the step is being traced: D's i-th, or G's (d_steps)
         self._build_networks()
         for hook in self.hooks:
             hook.attach(self)
@@ -157,25 +141,26 @@ class GAN(keras.Model):
     def call(self, z, labels=None, training=False):
         return self.generator(z, labels, training=training)
 
-    # --- Phases ---
+    # --- What the run driver reads (tfgan.trainee) ---
 
-    def enter_phase(self, phase):
-        """Trains `phase` (a `tfgan.schedule.Phase`) from now on: growing networks take
-        its resolution, and the step function is traced anew for it."""
-        self.phase = phase
-        for network in self._networks():
-            if getattr(network, "grows", False):
-                network.grow(phase.resolution)
-        self.train_function = None  # Keras makes it again at the next fit, for the new networks
+    @property
+    def optimizers(self):
+        return {"discriminator": self.d_optimizer, "generator": self.g_optimizer}
 
-    def fade_alpha(self):
-        """The fade-in alpha at the current step, a float32 tensor: from 0 at the phase's
-        first step to 1 after its fade steps (`Phase.alpha`, computed from the step).
-        The number 1.0 in a phase that does not fade, so that its step traces no blend."""
-        if self.phase is None or not self.phase.fades:
-            return 1.0
-        progress = (tf.cast(self.step, tf.float32) - self.phase.start) / self.phase.fade_steps
-        return tf.clip_by_value(progress, 0.0, 1.0)
+    def checkpoint_parts(self):
+        """G's and D's weights, the hooks' state (the EMA of G, ...), both optimizers, the step."""
+        parts = {"generator": network_weights(self.generator), "discriminator": network_weights(self.discriminator)}
+        for hook in self.hooks:
+            for name, variables in hook.state().items():
+                if name in parts or name in ("d_optimizer", "g_optimizer", "step"):
+                    raise ValueError(f"Two parts of the GAN keep checkpoint state under {name!r}; hook {hook.name} must name its state apart.")
+                parts[name] = list(variables)
+        return {**parts, "d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer, "step": self.step}
+
+    def describe(self):
+        return f"G has {self.generator.count_params():,} parameters, D {self.discriminator.count_params():,}"
+
+    # --- Calling the networks ---
 
     def run_generator(self, generator, z, labels, training):
         """`generator(z, labels)`, given the fade-in alpha where it grows, and in training
@@ -194,32 +179,10 @@ class GAN(keras.Model):
             kwargs["seed"] = self.random_seed(_DISCRIMINATOR_STREAM + call)
         return self.discriminator(samples, labels, training=training, **kwargs)
 
-    def hold_alpha(self):
-        """Gives growing generators the current alpha as their own, for callers that pass
-        none (an evaluation of `sampler`); `fit` passes it to every call anyway."""
-        alpha = float(self.fade_alpha())
-        for network in (self.generator, *self.hook_networks):
-            if getattr(network, "grows", False):
-                network.alpha = alpha
-
-    def _phase_arguments(self, network):
-        return {"alpha": self.fade_alpha()} if getattr(network, "grows", False) else {}
-
     def _networks(self):
         return [self.generator, self.discriminator, *self.hook_networks]
 
     # --- Sampling ---
-
-    def random_seed(self, stream):
-        """A seed for `tf.random.stateless_*`: `stream` keeps apart the draws of different
-        users, and the step and the call site (D's i-th update or G's) make it fresh for
-        every draw. The same on every replica: draw for the global batch and take this
-        replica's rows (`replica_share`)."""
-        return self._seed(stream, self._call_site)
-
-    def _seed(self, stream, call_site):
-        counter = tf.cast(self.step, tf.int64) * (self.d_steps + 1) + call_site
-        return tf.stack([tf.constant(self.seed + stream, tf.int64), counter])
 
     def hook_seed(self, hook):
         """`random_seed` of a stream of `hook`'s own."""
@@ -248,16 +211,6 @@ class GAN(keras.Model):
         offered = [sampler for sampler in (hook.sampler() for hook in self.hooks) if sampler is not None]
         return offered[-1] if offered else self.generator
 
-    def generate(self, num, labels=None, seed=0, training=False):
-        """`num` samples of `sampler` from fixed noise: z is `tfgan.latent`'s for `seed`, the z
-        that an export's `generate` signature and `python -m tfgan.generate` draw for it."""
-        if getattr(self.generator, "reconstructs", False):
-            raise ValueError(f"{self.generator.name} reconstructs its input; it draws no samples from noise")
-        z = latent.normal_tf(num, self.latent_dim, seed)
-        if self.num_classes and labels is None:
-            labels = tf.range(num) % self.num_classes
-        return tf.cast(self.run_generator(self.sampler, z, labels, training), tf.float32)  # also under mixed precision
-
     # --- Training ---
 
     def train_step(self, data):
@@ -270,23 +223,8 @@ class GAN(keras.Model):
             logged = hook.after_generator_step(self)
             for name in hook.logged:  # what the hook measured this step (a codebook's usage)
                 self.trackers[name].update_state(logged[name])
-        self.step.assign_add(1)
-        if self.check_finite:
-            self._record_non_finite(losses)
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            # Keras 3 averages a cluster's results over axis 0, which scalars lack
-            # (tensorflow/tensorflow#72388); shape [1] averages to the scalar.
-            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
-        return results
-
-    def _record_non_finite(self, losses):
-        losses = tf.stack(losses)
-        finite = tf.reduce_all(tf.math.is_finite(losses))
-        if self.loss_limit is not None:
-            finite &= tf.reduce_all(tf.abs(losses) <= self.loss_limit)
-        first = (self.non_finite_step < 0) & tf.logical_not(finite)
-        self.non_finite_step.assign(tf.where(first, tf.cast(self.step, tf.int64), self.non_finite_step))
+        self.count_step(losses)
+        return self.results(self.trackers)
 
     def _train_discriminator(self, real, labels, phase):
         self._call_site = phase

@@ -258,11 +258,10 @@ def _train(config, resume, chief):
     examples.check_step(max(phase.examples_per_step for phase in config.schedule.phases))
     gan = build_gan(config, examples, strategy)
     log.info(
-        "%d examples of shape %s%s%s; G has %s parameters, D %s; %d replica(s); %s",
+        "%d examples of shape %s%s%s; %s; %d replica(s); %s",
         len(examples), examples.sample_shape, f", {examples.num_classes} classes" if examples.num_classes else "",
         "" if isinstance(examples, data.Examples) else ", streamed from the files (larger than data.cache_mb)",
-        f"{gan.generator.count_params():,}", f"{gan.discriminator.count_params():,}", strategy.num_replicas_in_sync,
-        precision(config),
+        gan.describe(), strategy.num_replicas_in_sync, precision(config),
     )
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
     checkpoints = callbacks.Checkpoints(gan, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)

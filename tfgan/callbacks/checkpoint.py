@@ -1,5 +1,6 @@
-"""Checkpoints: G, D, both optimizers, the step counter and the hooks' state
-(`Hook.state()`: the EMA of G, path length's running mean), via `tf.train.Checkpoint`.
+"""Checkpoints of what a trainee names (`Trainee.checkpoint_parts`; a GAN's: G, D, both
+optimizers, the step counter and the hooks' state, `Hook.state()`: the EMA of G, path
+length's running mean), via `tf.train.Checkpoint`.
 
 The step is also the whole RNG state (z and the data order are drawn from
 (seed, step)), so restoring it makes a resumed run continue bit for bit.
@@ -32,24 +33,14 @@ def network_weights(model):
 
 
 class Checkpoints:
-    """The checkpoints of one GAN in one directory."""
+    """The checkpoints of one trainee (`tfgan.trainee.Trainee`: a GAN, a prior) in one directory."""
 
-    def __init__(self, gan, directory, keep=3):
-        self.gan = gan
-        weights = {"generator": network_weights(gan.generator), "discriminator": network_weights(gan.discriminator)}
-        for hook in gan.hooks:
-            for name, variables in hook.state().items():
-                if name in weights or name in ("d_optimizer", "g_optimizer", "step"):
-                    raise ValueError(f"Two parts of the GAN keep checkpoint state under {name!r}; hook {hook.name} must name its state apart.")
-                weights[name] = list(variables)
-        self.variables = [v for group in weights.values() for v in group]
-        self.variables += list(gan.d_optimizer.variables) + list(gan.g_optimizer.variables)
-        self.checkpoint = tf.train.Checkpoint(
-            **weights,
-            d_optimizer=gan.d_optimizer,
-            g_optimizer=gan.g_optimizer,
-            step=gan.step,
-        )
+    def __init__(self, trainee, directory, keep=3):
+        self.trainee = trainee
+        parts = trainee.checkpoint_parts()
+        # What is checked for NaN before a save: the weights and the optimizers' variables.
+        self.variables = [v for name, part in parts.items() if name != "step" for v in (part if isinstance(part, list) else part.variables)]
+        self.checkpoint = tf.train.Checkpoint(**parts)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=keep, checkpoint_name="ckpt")
 
     @property
@@ -58,7 +49,7 @@ class Checkpoints:
 
     def save(self):
         """Saves at the current step (a no-op if that step is saved already)."""
-        step = int(self.gan.step.numpy())
+        step = int(self.trainee.step.numpy())
         if self.latest and self.latest.endswith(f"ckpt-{step}"):
             return self.latest
         bad = non_finite_variables(self.variables)
@@ -81,7 +72,7 @@ class Checkpoints:
                 f"checkpoint {path} cannot be restored into this model (corrupt, or written by a "
                 f"different config): {message}. It was left untouched; start a new run_dir to train afresh."
             ) from None
-        return int(self.gan.step.numpy())
+        return int(self.trainee.step.numpy())
 
 
 class CheckpointCallback(keras.callbacks.Callback):
@@ -93,5 +84,5 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.every = every
 
     def on_epoch_end(self, epoch, logs=None):
-        if int(self.checkpoints.gan.step.numpy()) % self.every == 0:
+        if int(self.checkpoints.trainee.step.numpy()) % self.every == 0:
             self.checkpoints.save()

@@ -1,11 +1,12 @@
-"""TensorBoard logging at the GAN's own step counter.
+"""TensorBoard logging at the trainee's own step counter (a GAN's, a prior's).
 
 Keras' `TensorBoard` callback counts batches from zero in every `fit` call, so a
 resumed run would draw its curve over the old one. This callback writes at
 `gan.step` instead, with `tf.summary`:
 
 - scalars, at the end of every epoch (one epoch = `log.every` steps): the
-  epoch means of the GAN's metrics, both learning rates, and steps/s; in a run
+  epoch means of the trainee's metrics, its optimizers' learning rates
+  (`learning_rate/discriminator` and `/generator` for a GAN), and steps/s; in a run
   whose phases set resolutions, `resolution` and the fade-in `alpha` too;
 - a grid of samples from a fixed z every `images_every` steps (for a
   conditional GAN one row per class; for 2D data a scatter plot over the real
@@ -64,8 +65,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for name, value in (logs or {}).items():
                 tf.summary.scalar(name, float(value))
-            tf.summary.scalar("learning_rate/discriminator", _learning_rate(self.model.d_optimizer))
-            tf.summary.scalar("learning_rate/generator", _learning_rate(self.model.g_optimizer))
+            for name, optimizer in self.model.optimizers.items():
+                tf.summary.scalar(f"learning_rate/{name}", _learning_rate(optimizer))
             if seconds > 0:
                 tf.summary.scalar("steps_per_second", (step - start_step) / seconds)
             phase = self.model.phase
