@@ -58,6 +58,7 @@ def mistakes(tmp_path_factory, runs, exported):
 FIT = ["tfgan.fit", "--config", RING, "--set", *TINY]
 PG = ["tfgan.fit", "--config", PGGAN, "--set", "log.verbose=0", "data.source=npz", "data.path={small}", "run_dir={tmp}/r7"]
 VQ = ["tfgan.fit", "--config", os.path.join(ROOT, "configs", "vqgan_mnist.yaml"), "--set", "log.verbose=0", "run_dir={tmp}/r8"]
+VQP = ["tfgan.fit", "--config", os.path.join(ROOT, "configs", "vqgan_prior_mnist.yaml"), "--set", "log.verbose=0", "run_dir={tmp}/r9"]
 CASES = {
     # tfgan.fit: the config, before TensorFlow starts
     "unknown key": (FIT + ["train.stpes=5"], "unknown config key train.stpes; expected one of: steps"),
@@ -92,6 +93,10 @@ CASES = {
     "vqgan eval": (VQ + ["eval.every=5"], "eval.every: expected 0 for model.network vqgan (scoring reconstructions is not built yet), got 5"),
     "vqgan conditional": (VQ + ["model.conditional=true"], "model.conditional: expected false for model.network vqgan"),
     "vqgan perceptual": (VQ + ["model.vqgan.perceptual=lpips"], "model.vqgan.perceptual: expected classifier:PATH, vgg16 or null, got 'lpips'"),
+    "prior without autoencoder": (VQP + ["model.vqgan_prior.autoencoder={tmp}/none"],
+                                  "model.vqgan_prior.autoencoder: {tmp}/none is not a trained run directory (no generator.json); train the autoencoder first"),
+    "prior with a gan penalty": (VQP + ["loss.r1_gamma=1"],
+                                 "loss.r1_gamma: expected 0.0 for model.network vqgan_prior (a transformer trained on cross-entropy, not a GAN), got 1"),
     "vqgan no classifier": (VQ + ["model.vqgan.perceptual=classifier:{tmp}/none.keras"],
                             "classifier not found: {tmp}/none.keras (model.vqgan.perceptual); train one with python -m tfgan.evaluate train-classifier"),
     # tfgan.generate

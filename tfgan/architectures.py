@@ -187,19 +187,61 @@ class VQGANOptions:
             fail("eval.every", "0 for model.network vqgan (scoring reconstructions is not built yet)", config.eval.every)
 
 
+@dataclasses.dataclass
+class VQGANPriorOptions:
+    """VQGAN's stage 2 (`tfgan.prior`): a GPT over the code grids of a trained vqgan run, and how it samples."""
+
+    autoencoder: str = ""  # the run directory of the stage-1 run (model.network: vqgan) whose codes it models
+    layers: int = 8  # transformer blocks
+    heads: int = 8  # attention heads a block
+    dim: int = 256  # the width (a multiple of heads)
+    temperature: float = 1.0  # sampling: logits divided by this
+    top_k: int = 0  # sampling: only the k most likely codes (0: all)
+    top_p: float = 1.0  # sampling: only the most likely codes that make up this much probability (1: all)
+
+    def validate(self, config, fail):
+        if not self.autoencoder:
+            fail("model.vqgan_prior.autoencoder", "the run directory of a trained model.network: vqgan run", self.autoencoder)
+        for key in ("layers", "heads", "dim"):
+            if getattr(self, key) <= 0:
+                fail(f"model.vqgan_prior.{key}", "a positive integer", getattr(self, key))
+        if self.dim % self.heads:
+            fail("model.vqgan_prior.dim", f"a multiple of model.vqgan_prior.heads ({self.heads})", self.dim)
+        if not self.temperature > 0:
+            fail("model.vqgan_prior.temperature", "a number > 0", self.temperature)
+        if self.top_k < 0:
+            fail("model.vqgan_prior.top_k", "an integer >= 0 (0: all codes)", self.top_k)
+        if not 0.0 < self.top_p <= 1.0:
+            fail("model.vqgan_prior.top_p", "a number in (0, 1] (1: all codes)", self.top_p)
+        # What only a GAN's step reads.
+        gan_only = {"train.phases": (config.train.phases, []), "train.d_steps": (config.train.d_steps, 1),
+                    "train.diff_augment": (config.train.diff_augment, []), "train.ema_decay": (config.train.ema_decay, 0.0),
+                    "train.ema_kimg": (config.train.ema_kimg, 0.0), "loss.gradient_penalty": (config.loss.gradient_penalty, 0.0),
+                    "loss.r1_gamma": (config.loss.r1_gamma, 0.0), "model.pack": (config.model.pack, 1)}
+        for key, (value, off) in gan_only.items():
+            if value != off:
+                fail(key, f"{off!r} for model.network vqgan_prior (a transformer trained on cross-entropy, not a GAN)", value)
+
+
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     options: type  # the dataclass of its `model.<network>:` section
-    builder: str  # "module:function"; function(config, examples, d_shape) -> (generator, discriminator)
+    builder: str  # "module:function"; function(config, examples, d_shape) -> (generator, discriminator) of a GAN
     images_only: bool  # refuses 2D points
     xla_on_cpu: bool  # `train.jit_compile: auto` turns XLA on without a GPU (benchmarks/speed.py measures it)
     hook_builder: str = ""  # "module:function"; function(config) -> the hooks the architecture trains with
+    # "module:function"; function(config, examples, strategy) -> (the compiled tfgan.trainee.Trainee, the
+    # examples it trains on), for a model that is not a GAN of `builder`'s networks ("": it is one)
+    trainer: str = ""
 
     def build(self, *args, **kwargs):
         return _function(self.builder)(*args, **kwargs)
 
     def hooks(self, config):
         return _function(self.hook_builder)(config) if self.hook_builder else []
+
+    def train(self, *args):
+        return _function(self.trainer)(*args)
 
 
 def _function(path):
@@ -222,6 +264,7 @@ ARCHITECTURES = {
         VQGANOptions, "tfgan.networks.vqgan:build", images_only=True, xla_on_cpu=False,
         hook_builder="tfgan.networks.vqgan:hooks",
     ),
+    "vqgan_prior": Architecture(VQGANPriorOptions, "", images_only=True, xla_on_cpu=False, trainer="tfgan.prior:build_trainee"),
 }
 NAMES = tuple(ARCHITECTURES)
 

@@ -37,7 +37,7 @@ from tfgan import hooks as hooks_lib
 from tfgan import losses as losses_lib
 from tfgan import terms
 from tfgan.callbacks.checkpoint import network_weights
-from tfgan.replicas import replica_share
+from tfgan.replicas import global_batch_mean, replica_share
 from tfgan.trainee import Trainee
 
 _AUGMENT_STREAM = 0x617567  # seeds augmentation apart from the latent noise
@@ -239,7 +239,7 @@ class GAN(Trainee):
             if self.drift:
                 per_example += losses_lib.drift_penalty(real_logits, self.drift)
             per_example += self._penalties("discriminator", lambda hook: hook.discriminator_penalty(self, real_in, fake_in, labels))
-            loss = _average(per_example)
+            loss = global_batch_mean(per_example)
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under float16
         _apply(self.d_optimizer, tape.gradient(scaled, self.discriminator.trainable_variables), self.discriminator.trainable_variables)
         self.trackers["d_loss"].update_state(per_example)
@@ -270,13 +270,13 @@ class GAN(Trainee):
                 fake_logits = tf.cast(self.run_discriminator(fake, labels), tf.float32)
                 adversarial = self.loss_fn.generator_loss(fake_logits)
                 penalties = self._penalty_terms("generator", lambda hook: hook.generator_penalty(self, real, fake, labels))
-                means = {name: _average(term) for name, term in {"adversarial": adversarial, **penalties}.items()} if self.reweighing else None
+                means = {name: global_batch_mean(term) for name, term in {"adversarial": adversarial, **penalties}.items()} if self.reweighing else None
             if self.reweighing:
                 with tape.stop_recording():
                     weight = self._adversarial_weight(terms_tape, means)
                 adversarial = weight * adversarial
             per_example = sum(penalties.values(), adversarial + added)
-            loss = _average(per_example)
+            loss = global_batch_mean(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
         _apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables), self.generator.trainable_variables)
         self.trackers["g_loss"].update_state(per_example)
@@ -410,11 +410,3 @@ def _apply(optimizer, grads, variables):
     later resolutions get no gradient yet; they keep their weights and their
     optimizer state (rather than Keras warning of them at every trace)."""
     optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
-
-
-def _average(per_example):
-    """Mean over the *global* batch: per-replica sums add up to the true mean."""
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context else 1
-    global_batch = tf.shape(per_example)[0] * replicas
-    return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)

@@ -35,3 +35,12 @@ def replicas_gather(value):
     """Every replica's rows of `value`, in replica order: the global batch's."""
     context = _context()
     return value if context is None else context.all_gather(value, axis=0)
+
+
+def global_batch_mean(per_example):
+    """Mean over the *global* batch of this replica's per-example values: the replicas'
+    shares, summed by the gradient all-reduce, add up to the true mean."""
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    global_batch = tf.shape(per_example)[0] * replicas
+    return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)

@@ -176,6 +176,10 @@ def check(config, resume):
     for key, path in _classifiers(config):
         if not os.path.exists(path):
             raise UserError(f"classifier not found: {path} ({key}); train one with python -m tfgan.evaluate train-classifier")
+    stage1 = getattr(config.model.options, "autoencoder", None)  # VQGAN's prior reads a trained autoencoder's run
+    if stage1 and not os.path.isfile(generator_spec_path(stage1)):
+        raise UserError(f"model.{config.model.network}.autoencoder: {stage1} is not a trained run directory (no generator.json); "
+                        f"train the autoencoder first (model.network: vqgan)")
 
 
 def _classifiers(config):

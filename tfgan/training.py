@@ -3,7 +3,9 @@
 1. Pick the tf.distribute strategy; load the examples the config names (data
    shapes and class count come from them).
 2. In the strategy's scope and under the dtype policy, build G and D for those
-   shapes and the GAN around them; compile it (both optimizers built there).
+   shapes and the GAN around them; compile it (both optimizers built there). An
+   architecture that is not a GAN (VQGAN's prior) builds its own
+   `tfgan.trainee.Trainee` instead, and the rest is the same.
 3. Restore the latest checkpoint if resuming; write the resolved config.
 4. For each phase of the schedule (`tfgan.schedule`; one phase unless
    `train.phases` lists more) from the restored step on: enter it (resolution,
@@ -185,6 +187,16 @@ def build_gan(config: Config, examples: data.Examples, strategy=None):
     return gan
 
 
+def build_trainee(config: Config, examples: data.Examples, strategy=None):
+    """(what the run trains, compiled: a `tfgan.trainee.Trainee`, the examples it trains on): the
+    GAN of the architecture's networks, or what its `trainer` builds (VQGAN's prior)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    architecture = architectures.get(config.model.network)
+    if architecture.trainer:
+        return architecture.train(config, examples, strategy)
+    return build_gan(config, examples, strategy), examples
+
+
 def r1_gamma(config, examples):
     """`loss.r1_gamma`, with `auto` resolved by StyleGAN2-ADA's rule 0.0002 res^2 / batch."""
     if config.loss.r1_gamma != "auto":
@@ -256,45 +268,45 @@ def _train(config, resume, chief):
     log.info("loading the data (%s)", config.data.source)
     examples = data.load(config.data, config.model.conditional, config.seed)
     examples.check_step(max(phase.examples_per_step for phase in config.schedule.phases))
-    gan = build_gan(config, examples, strategy)
+    trainee, train_examples = build_trainee(config, examples, strategy)
     log.info(
         "%d examples of shape %s%s%s; %s; %d replica(s); %s",
         len(examples), examples.sample_shape, f", {examples.num_classes} classes" if examples.num_classes else "",
         "" if isinstance(examples, data.Examples) else ", streamed from the files (larger than data.cache_mb)",
-        gan.describe(), strategy.num_replicas_in_sync, precision(config),
+        trainee.describe(), strategy.num_replicas_in_sync, precision(config),
     )
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
-    checkpoints = callbacks.Checkpoints(gan, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)
+    checkpoints = callbacks.Checkpoints(trainee, scratch or rundir.checkpoint_dir(config), config.checkpoint.keep)
     if resume:
         checkpoints.restore_latest(rundir.checkpoint_dir(config))
     fit_callbacks = [callbacks.DivergenceGuard(checkpoints), callbacks.CheckpointCallback(checkpoints, config.checkpoint.every)]
-    logger = _logger(config, examples, gan.generator) if chief else None  # checks the eval: block; writes nothing yet
+    logger = _logger(config, examples, trainee.generator) if chief else None  # checks the eval: block; writes nothing yet
     if chief:
         # Everything above could still refuse the config; only now does the run directory fill.
         rundir.write_config(config)
-        atomic.write_text(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(gan.generator)))
+        atomic.write_text(rundir.generator_spec_path(config.run_dir), json.dumps(keras.saving.serialize_keras_object(trainee.generator)))
         fit_callbacks.insert(0, logger)
         if config.log.verbose:
             fit_callbacks.insert(0, callbacks.ProgressLogger(config.train.steps))
     fit_callbacks.append(signals.StopAtSignal())
     try:
         with signals.deferred():
-            _fit(gan, config, examples, fit_callbacks)
+            _fit(trainee, config, train_examples, fit_callbacks)
         checkpoints.save()
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where the CLI turns it into `Terminated`
-        raise Interrupted(int(gan.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None
+        raise Interrupted(int(trainee.step.numpy()), checkpoints.save(), terminated=isinstance(stop, Terminated)) from None
     except tf.errors.InvalidArgumentError as e:
-        bad_file = _undecodable(e, examples, config, int(gan.step.numpy()))
+        bad_file = _undecodable(e, examples, config, int(trainee.step.numpy()))
         if bad_file is None:
             raise
         # A streamed file that does not decode stops the run where it is, with its progress saved.
         saved = checkpoints.save()
-        raise UserError(f"{bad_file}; saved {saved} at step {int(gan.step.numpy())}: remove the file and --resume") from None
+        raise UserError(f"{bad_file}; saved {saved} at step {int(trainee.step.numpy())}: remove the file and --resume") from None
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    if logger and int(gan.step.numpy()) % config.log.images_every:
-        logger.log_samples(int(gan.step.numpy()))  # the final samples, always
+    if logger and int(trainee.step.numpy()) % config.log.images_every:
+        logger.log_samples(int(trainee.step.numpy()))  # the final samples, always
     if chief and config.export.formats:
         from tfgan import export
 
@@ -303,7 +315,7 @@ def _train(config, resume, chief):
             opset=config.export.opset,
         )
         log.info("exported the generator to %s", path)
-    return gan
+    return trainee
 
 
 def _logger(config, examples, generator):
@@ -342,27 +354,27 @@ def _evaluator(config, examples, generator):
     return evaluate
 
 
-def _fit(gan, config, examples, fit_callbacks):
+def _fit(trainee, config, examples, fit_callbacks):
     schedule = config.schedule
-    step = int(gan.step.numpy())
+    step = int(trainee.step.numpy())
     while True:
         phase = schedule.phase_at(step)  # (a finished run enters its last phase, to draw its samples)
-        if phase != gan.phase:
+        if phase != trainee.phase:
             # Resuming at a phase's first step starts it as the uninterrupted run did.
-            enter_phase(gan, config, phase, fresh=step == phase.start)
+            enter_phase(trainee, config, phase, fresh=step == phase.start)
         if step >= schedule.total_steps:
             return
         for initial_epoch, epochs, steps_per_epoch in epoch_plan(step, phase.end, config.log.every):
             dataset = examples.dataset(
-                phase.examples_per_step, config.seed, start_example=phase.examples_at(int(gan.step.numpy())),
+                phase.examples_per_step, config.seed, start_example=phase.examples_at(int(trainee.step.numpy())),
                 deterministic=config.data.deterministic, resolution=phase.resolution,
             )
-            gan.fit(
+            trainee.fit(
                 dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                 callbacks=fit_callbacks, verbose=1 if config.log.verbose == 2 else 0,  # 2: Keras' bar beside the ticks
                 shuffle=False,  # the order is seeded already
             )
-        step = int(gan.step.numpy())
+        step = int(trainee.step.numpy())
 
 
 def _undecodable(error, examples, config, step):
@@ -389,6 +401,8 @@ def enter_phase(gan, config, phase, fresh):
             f"{phase.resolution}x{phase.resolution}" if phase.resolution else "data size", phase.batch_size, phase.start, phase.end,
         )
     gan.enter_phase(phase)
+    if not phases:
+        return  # one phase: the optimizers keep the rate, or the schedule, they were made with
     # Where phases set rates (config.py then refuses lr_schedule: linear), each phase
     # sets both, so that a rate one phase set does not outlive it; otherwise the
     # optimizers keep the rate, or the schedule, they were made with.

@@ -44,9 +44,12 @@ def preprocess_images(images, resolution=None, channels=None, pad=0):
 
 
 def scale(samples):
-    """uint8 pixels -> float32 in [-1, 1]; other samples (2D points) pass as float32."""
+    """uint8 pixels -> float32 in [-1, 1]; other integers (a prior's code grids) pass as they are;
+    other samples (2D points) pass as float32."""
     if samples.dtype == tf.uint8:
         return tf.cast(samples, tf.float32) / 127.5 - 1.0
+    if samples.dtype.is_integer:
+        return samples
     return tf.cast(samples, tf.float32)
 
 

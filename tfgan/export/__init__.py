@@ -55,7 +55,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
         "tfgan_version": __version__,
         "signatures": signatures.describe(generator),
         **(signatures.style_metadata(generator) if has_halves(generator) else {}),
-        **(signatures.codebook_metadata(generator) if getattr(generator, "reconstructs", False) else {}),
+        **(signatures.codebook_metadata(generator) if signatures.codec(generator) is not None else {}),
         **(metadata or {}),
     }
     final = os.path.join(model_dir, str(version))

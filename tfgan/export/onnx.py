@@ -12,7 +12,9 @@ is not converted: with w_avg (or, given a label, the class centres) from the
 metadata it is one line of arithmetic between the two, w_avg + psi (w - w_avg).
 
 An autoencoder (VQGAN's stage 1) gets `encoder.onnx` (images -> codes) and
-`decoder.onnx` (codes -> images) beside `model.onnx` (its reconstructions).
+`decoder.onnx` (codes -> images) beside `model.onnx` (its reconstructions). VQGAN's
+sampler (stage 2) gets the encoder and decoder only: its sampling loop does not
+convert to an ONNX graph that ONNX Runtime loads (`VQGANSampler.onnx_sampling`).
 """
 
 import json
@@ -32,6 +34,8 @@ def write(generator, directory, metadata, opset=DEFAULT_OPSET):
     # Gather rejects an out-of-range index by itself.
     functions = signatures.endpoints(generator, check_labels=False, centres=metadata.get("class_centres"))
     for name, (function, inputs) in functions.items():
+        if name == "serving_default" and not getattr(generator, "onnx_sampling", True):
+            continue  # VQGAN's sampler: see VQGANSampler.onnx_sampling
         if name in ONNX_FILES:
             _convert(function, inputs, os.path.join(directory, ONNX_FILES[name]), metadata, name, opset)
 

@@ -135,7 +135,16 @@ def endpoints(generator, check_labels=True, centres=None):
         found["generate"] = (generate_function(generator), generate_inputs(generator))
     if has_halves(generator):
         found.update(style_functions(generator, check_labels, centres))
+    if codec(generator) is not None:  # VQGAN's sampler: its autoencoder's encode and decode too
+        functions = autoencoder_functions(codec(generator), check_labels)
+        found.update(encode=functions["encode"], decode=functions["decode"])
     return found
+
+
+def codec(generator):
+    """The autoencoder whose `encode` and `decode` an export serves: the generator itself where
+    it `reconstructs` (VQGAN's stage 1), a sampler's `autoencoder` (stage 2), else None."""
+    return generator if getattr(generator, "reconstructs", False) else getattr(generator, "autoencoder", None)
 
 
 def autoencoder_functions(generator, check_codes=True):
@@ -158,6 +167,7 @@ def autoencoder_functions(generator, check_codes=True):
 
 def codebook_metadata(generator):
     """What a client of `encode` and `decode` needs: the codebook's size and dimension, the grid's shape."""
+    generator = codec(generator)
     return {"num_codes": int(generator.quantizer.num_codes), "code_dim": int(generator.quantizer.code_dim),
             "grid_shape": [int(d) for d in generator.grid_shape]}
 
@@ -197,12 +207,13 @@ def _checked_indices(indices, size, message):
 def describe(generator):
     """The signatures' inputs and outputs, for metadata and the README."""
     shape = [None, *generator.sample_shape]
-    if getattr(generator, "reconstructs", False):
+    if codec(generator) is not None:
+        autoencoder = codec(generator)
         images = {"images": {"dtype": "float32", "shape": shape, "range": [-1.0, 1.0]}}
-        codes = {"codes": {"dtype": "int32", "shape": [None, *generator.grid_shape], "range": [0, generator.quantizer.num_codes - 1]}}
-        reconstructions = {"reconstructions": images["images"]}
-        return {"serving_default": {"inputs": images, "outputs": reconstructions}, "encode": {"inputs": images, "outputs": codes},
-                "decode": {"inputs": codes, "outputs": images}}
+        codes = {"codes": {"dtype": "int32", "shape": [None, *autoencoder.grid_shape], "range": [0, autoencoder.quantizer.num_codes - 1]}}
+        described = {"encode": {"inputs": images, "outputs": codes}, "decode": {"inputs": codes, "outputs": images}}
+        if generator is autoencoder:
+            return {"serving_default": {"inputs": images, "outputs": {"reconstructions": images["images"]}}, **described}
     default = {
         "inputs": {"z": {"dtype": "float32", "shape": [None, generator.latent_dim]}},
         "outputs": {output_name(generator): {"dtype": "float32", "shape": shape}},
@@ -235,4 +246,6 @@ def describe(generator):
             "inputs": {"z": default["inputs"]["z"], "psi": {"dtype": "float32", "shape": []}, **label},
             "outputs": default["outputs"],
         }
+    if codec(generator) is not None:
+        signatures.update(described)
     return signatures

@@ -12,8 +12,10 @@ from tfgan.networks.packing import PackedDiscriminator
 from tfgan.networks.pggan import PGGANDiscriminator, PGGANGenerator
 from tfgan.networks.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 from tfgan.networks.vqgan import PatchDiscriminator, VQAutoencoder
+from tfgan.networks.vqgan_prior import VQGANSampler
 
 __all__ = [
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator",
     "PGGANDiscriminator", "PGGANGenerator", "StyleGAN2Discriminator", "StyleGAN2Generator", "PatchDiscriminator", "VQAutoencoder",
+    "VQGANSampler",
 ]
