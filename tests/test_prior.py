@@ -90,7 +90,7 @@ def test_a_prior_that_does_not_fit_the_autoencoder_is_refused():
         VQGANSampler(tiny_gpt(), autoencoder)
 
 
-def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_and_exports_its_sampling_loop_in_the_graph(tmp_path):
+def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sampling_loop_in_the_graph_and_is_guided(tmp_path, capsys):
     import os
 
     from helpers import make_config, read_events, scalar
@@ -131,3 +131,20 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_and_exports_it
     z = tf.random.stateless_normal([2, 64], seed=[1, 1])
     np.testing.assert_allclose(functions["serving_default"](z=z)["images"].numpy(), trainee.generator(z).numpy(), atol=1e-5)
     assert generate_cli.main(["--model", path, "--num", "4", "--out", str(tmp_path / "grid.png")]) == 0  # like any other export
+
+    # python -m tfgan.guide from the prior's sample for a seed, scored by a (random) classifier of shapes.
+    from PIL import Image
+
+    from tfgan.evaluate.classifier import build_classifier
+    from tfgan.guide import __main__ as guide_cli
+
+    classifier = str(tmp_path / "classifier.keras")
+    build_classifier((16, 16, 3), 3, seed=0).save(classifier)
+    flags = ["--scorer", f"classifier:{classifier}", "--target", "1", "--steps", "5", "--out", str(tmp_path / "guided.png")]
+    capsys.readouterr()
+    assert guide_cli.main(["--run", str(tmp_path / "split"), "--init-seed", "1", *flags, "--sequence", str(tmp_path / "steps.png"), "--frames", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "tfgan.guide: score" in printed and "target 1 p" in printed and printed.strip().endswith("guided.png")
+    assert Image.open(tmp_path / "guided.png").size == (16, 16) and Image.open(tmp_path / "steps.png").size[0] > 3 * 16
+    assert guide_cli.main(["--run", str(tmp_path / "stage1"), "--init-seed", "1", *flags]) == 2
+    assert "is a vqgan run (stage 1); give --init-image" in capsys.readouterr().err

@@ -153,6 +153,13 @@ class VectorQuantizer(keras.layers.Layer):
         """The codes of `indices` [...]: [..., D] (what the decoder takes from a sampled grid)."""
         return tf.gather(self.codes(), indices)
 
+    def straight_through(self, z):
+        """z [..., D] replaced by its nearest codes, the gradient passing straight through to z:
+        what a latent optimized in front of the decoder (guided generation) goes through."""
+        flat = self._flat(z)
+        quantized = tf.gather(self.codes(), nearest(flat, self.codes()))
+        return tf.reshape(flat + tf.stop_gradient(quantized - flat), tf.shape(z))
+
     def call(self, z, training=None):
         flat = self._flat(z)
         codes = self.codes()

@@ -135,7 +135,11 @@ class VQAutoencoder(Generator):
 
     def decode(self, indices):
         """Images [B, H, W, C] of code grids [B, H / f, W / f]."""
-        return self._run(self.decoder, self.quantizer.lookup(indices))
+        return self.decode_vectors(self.quantizer.lookup(indices))
+
+    def decode_vectors(self, vectors):
+        """Images [B, H, W, C] of grids of code vectors [B, H / f, W / f, code_dim]."""
+        return self._run(self.decoder, vectors)
 
     def call(self, images, labels=None, training=None):
         return self._run(self.decoder, self.quantizer(self._run(self.encoder, images), training=training))
