@@ -1,9 +1,14 @@
 """tfgan: generative adversarial networks for TensorFlow 2 / Keras 3.
 
 The pieces, and where they live:
-- `tfgan.GAN` (gan.py): the one training algorithm, a `keras.Model`.
+- `tfgan.GAN` (gan.py): the one training algorithm, a `keras.Model`; `tfgan.Trainee`
+  (trainee.py): what a run trains, of which the GAN is one and VQGAN's prior
+  (`tfgan.prior`) another.
 - `tfgan.losses`: GAN losses on logits, looked up by name.
-- `tfgan.networks`: generators and discriminators (MLP, DCGAN), conditional or not.
+- `tfgan.networks`: generators and discriminators (MLP, DCGAN, PGGAN, StyleGAN2, VQGAN's
+  autoencoder and patch D, its GPT prior and sampler), conditional or not.
+- `tfgan.perceptual`: a perceptual distance and the hook that puts it on a loss;
+  `tfgan.guide`: guided generation with a VQGAN (`python -m tfgan.guide`).
 - `tfgan.hooks`: extension points of the training step, and `GeneratorEMA`;
   `tfgan.penalties` (gradient penalty, R1) and `tfgan.augment` (DiffAugment) are hooks.
 - `tfgan.metrics` and `tfgan.evaluate`: sample-quality metrics, the offline classifier,
@@ -27,6 +32,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "GAN": ("tfgan.gan", "GAN"),
+    "Trainee": ("tfgan.trainee", "Trainee"),
     "Hook": ("tfgan.hooks", "Hook"),
     "GeneratorEMA": ("tfgan.hooks", "GeneratorEMA"),
     "GradientPenalty": ("tfgan.penalties", "GradientPenalty"),
