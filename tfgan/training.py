@@ -193,6 +193,7 @@ def build_trainee(config: Config, examples: data.Examples, strategy=None):
     strategy = strategy or tf.distribute.get_strategy()
     architecture = architectures.get(config.model.network)
     if architecture.trainer:
+        _check_batch(config, strategy.num_replicas_in_sync)
         return architecture.train(config, examples, strategy)
     return build_gan(config, examples, strategy), examples
 
