@@ -148,3 +148,32 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sa
     assert Image.open(tmp_path / "guided.png").size == (16, 16) and Image.open(tmp_path / "steps.png").size[0] > 3 * 16
     assert guide_cli.main(["--run", str(tmp_path / "stage1"), "--init-seed", "1", *flags]) == 2
     assert "is a vqgan run (stage 1); give --init-image" in capsys.readouterr().err
+
+
+def test_two_replicas_train_the_prior_of_one(tmp_path):
+    import os
+
+    from helpers import make_config, read_events, scalar
+    from test_distribute import ONE, TWO, checkpoint_values
+    from test_vqgan import vqgan_config
+
+    from tfgan import training
+
+    training.train(vqgan_config(tmp_path, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
+
+    def prior_config(name, distribute):
+        return make_config(
+            tmp_path, name, data={"source": "shapes", "resolution": 16, "num_examples": 64}, distribute=distribute,
+            model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": str(tmp_path / "stage1"), "layers": 1, "heads": 2, "dim": 16}},
+            train={"steps": 2, "batch_size": 8}, log={"every": 2, "images_every": 2, "num_images": 4}, checkpoint={"every": 2},
+        )
+
+    one, two = prior_config("one", ONE), prior_config("two", TWO)
+    training.train(one)
+    assert training.train(two).distribute_strategy.num_replicas_in_sync == 2
+    va, vb = checkpoint_values(one.run_dir), checkpoint_values(two.run_dir)
+    assert va.keys() == vb.keys() and len(va) > 30
+    for name in va:
+        np.testing.assert_allclose(va[name], vb[name], atol=1e-5, rtol=1e-5, err_msg=name)
+    ea, eb = (read_events(os.path.join(c.run_dir, "tensorboard")) for c in (one, two))
+    assert scalar(eb, "loss", 2) == pytest.approx(scalar(ea, "loss", 2), rel=1e-5)  # the global batch's mean, not a replica's
