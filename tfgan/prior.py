@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tfgan import data
 from tfgan.callbacks.checkpoint import network_weights
+from tfgan.data.pipeline import scale
 from tfgan.errors import UserError
 from tfgan.networks.base import dtype_policy, seeded_weights
 from tfgan.replicas import global_batch_mean
@@ -101,8 +102,7 @@ def load_autoencoder(run_dir):
 def encode(autoencoder, examples, batch_size=500):
     """The code grids [N, h, w] (int32) of `examples`' images, with their labels: what the prior trains on."""
     samples = examples.take()  # in memory (a streamed dataset is decoded whole)
-    grids = [autoencoder.encode(tf.constant(chunk, tf.float32) / 127.5 - 1.0).numpy()
-             for chunk in samples.chunks(len(samples), batch_size)]
+    grids = [autoencoder.encode(scale(tf.constant(chunk))).numpy() for chunk in samples.chunks(len(samples), batch_size)]
     return data.Examples(np.concatenate(grids).astype(np.int32), samples.labels, samples.num_classes)
 
 

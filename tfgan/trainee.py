@@ -112,13 +112,10 @@ class Trainee(keras.Model):
 
     # --- Sampling ---
 
-    def run_generator(self, generator, z, labels, training, seed=None):
-        """`generator(z, labels)`, given the fade-in alpha where it grows, and `seed` where it
-        draws noise of its own (`stochastic`) and one is given."""
-        kwargs = self._phase_arguments(generator)
-        if seed is not None and getattr(generator, "stochastic", False):
-            kwargs["seed"] = seed
-        return generator(z, labels, training=training, **kwargs)
+    def run_generator(self, generator, z, labels, training):
+        """`generator(z, labels)`, given the fade-in alpha where it grows (a GAN also hands a
+        stochastic generator its seed in training: `GAN.run_generator`)."""
+        return generator(z, labels, training=training, **self._phase_arguments(generator))
 
     def generate(self, num, labels=None, seed=0, training=False):
         """`num` samples of `sampler` from fixed noise: z is `tfgan.latent`'s for `seed`, the z

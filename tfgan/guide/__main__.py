@@ -73,10 +73,11 @@ def _guide(args):
         z = latent.normal(1, generator.latent_dim, args.init_seed)
         codes = generator.sample_tokens(z, None if label is None else np.array([label], np.int32)).numpy()
     else:
+        from tfgan.evaluate.classifier import scale
         from tfgan.invert.cli import read_image
 
         side, channels = autoencoder.sample_shape[0], autoencoder.sample_shape[2]
-        image = read_image(args.init_image, side, channels, run.data_pad(args.run)).astype(np.float32) / 127.5 - 1.0
+        image = scale(read_image(args.init_image, side, channels, run.data_pad(args.run)))
         codes = autoencoder.encode(image[None]).numpy()
     before = autoencoder.decode(codes).numpy()
     codes, images, scores, frames = optimize.guide(autoencoder, scorer, codes, args.steps, args.lr, args.frames if args.sequence else 0)

@@ -153,29 +153,31 @@ class VectorQuantizer(keras.layers.Layer):
         """The codes of `indices` [...]: [..., D] (what the decoder takes from a sampled grid)."""
         return tf.gather(self.codes(), indices)
 
+    def _quantize(self, z):
+        """(the vectors [N, D] as compared, their nearest codes' indices [N], those codes [N, D],
+        the vectors with the codes' values and the rounding's gradient taken as 1, shaped as z)."""
+        flat, codes = self._flat(z), self.codes()
+        indices = nearest(flat, codes)
+        quantized = tf.gather(codes, indices)
+        return flat, indices, quantized, tf.reshape(flat + tf.stop_gradient(quantized - flat), tf.shape(z))
+
     def straight_through(self, z):
         """z [..., D] replaced by its nearest codes, the gradient passing straight through to z:
         what a latent optimized in front of the decoder (guided generation) goes through."""
-        flat = self._flat(z)
-        quantized = tf.gather(self.codes(), nearest(flat, self.codes()))
-        return tf.reshape(flat + tf.stop_gradient(quantized - flat), tf.shape(z))
+        return self._quantize(z)[-1]
 
     def call(self, z, training=None):
-        flat = self._flat(z)
-        codes = self.codes()
-        indices = nearest(flat, codes)
+        flat, indices, quantized, straight = self._quantize(z)
         if training:
             # The latest training call's vectors and their codes, for the hook that keeps the codebook
             # (`tfgan.networks.vqgan.CodebookUpkeep`), read later in the same traced step. Per thread:
             # MirroredStrategy traces each replica's step in a thread of its own, and each replica
             # must read its own share.
             self._assigned.value = (flat, indices)
-        quantized = tf.gather(codes, indices)
         commitment = self.beta * tf.reduce_mean((tf.stop_gradient(quantized) - flat) ** 2)
         codebook = 0.0 if self.ema_decay is not None else tf.reduce_mean((quantized - tf.stop_gradient(flat)) ** 2)
         self.add_loss(commitment + codebook)
-        straight = flat + tf.stop_gradient(quantized - flat)  # the rounding's gradient taken as 1
-        return tf.cast(tf.reshape(straight, tf.shape(z)), self.compute_dtype)
+        return tf.cast(straight, self.compute_dtype)
 
     def get_config(self):
         return {
