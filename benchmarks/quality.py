@@ -1,4 +1,4 @@
-"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes] [--seeds N] [--first-seed K]
+"""Sample quality of the shipped configs: python benchmarks/quality.py [--only ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes,vqgan] [--seeds N] [--first-seed K]
 
 - ring and grid (the PacGAN protocol): train the shipped config on each seed,
   draw 2,500 samples, and report modes captured, % high-quality samples (within
@@ -42,6 +42,12 @@
   plain square, a plain background) and what they get right in part
   (Found.parts); writes 64 samples (its EMA generator,
   fixed z) beside 64 real images to benchmarks/results/.
+- vqgan: vqgan_mnist (stage 1) then vqgan_prior_mnist over its codes, about 1.5
+  hours on 2 cores, or runs trained apart (--vqgan-run, --vqgan-prior-run):
+  reconstructions, the prior's samples at its own sampling and at each
+  --vqgan-sampling setting, its sampling speed with and without the key/value
+  cache, and guidance's success over 100 starts (benchmarks/vqgan.py); the
+  figures go to docs/.
 
 Runs go under benchmarks/results/ (git-ignored). Prints Markdown tables.
 """
@@ -61,6 +67,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import baseline  # noqa: E402
 import mnist_protocol as protocol  # noqa: E402
+import vqgan  # noqa: E402
 from tfgan import config as config_lib  # noqa: E402
 
 NUM_SAMPLES = 2500
@@ -296,9 +303,17 @@ def _cropped(generator, seed, pad=PAD):
     return protocol.crop(visualize.upscale(samples, (28 + 2 * pad) // samples.shape[1]), pad)
 
 
+def sampling_settings(text):
+    """TEMPERATURE/TOP_K/TOP_P[,...] -> [(float, int, float), ...]"""
+    try:
+        return [(float(t), int(k), float(p)) for t, k, p in (item.split("/") for item in text.split(","))]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected TEMPERATURE/TOP_K/TOP_P[,...] such as 0.9/0/1,1/100/1; got {text!r}") from None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes")
+    parser.add_argument("--only", default="ring,grid,mnist,baseline,pggan,stylegan2,stylegan2_cond,shapes,vqgan")
     parser.add_argument("--seeds", type=int, help="seeds per config (default: 10 for ring and grid, 3 for baseline)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed; splits a long run: --seeds 1 --first-seed 2")
     parser.add_argument("--mnist-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist-t10k"))
@@ -307,6 +322,10 @@ def main():
     parser.add_argument("--stylegan2-run", help="stylegan2: score this run of stylegan2_mnist (its last checkpoint) instead of training one; "
                         "no dcgan_mnist beside it, no step time")
     parser.add_argument("--stylegan2-cond-run", help="stylegan2_cond: score this run of stylegan2_mnist_cond (its last checkpoint) instead of training one")
+    parser.add_argument("--vqgan-run", help="vqgan: score this run of vqgan_mnist (stage 1) instead of training one")
+    parser.add_argument("--vqgan-prior-run", help="vqgan: score this run of vqgan_prior_mnist (stage 2) instead of training one")
+    parser.add_argument("--vqgan-sampling", type=sampling_settings, default=[],
+                        help="vqgan: further sampling settings to score, TEMPERATURE/TOP_K/TOP_P[,...], e.g. 0.9/0/1,1/100/1")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], help="config overrides for every run")
     args = parser.parse_args()
 
@@ -326,12 +345,15 @@ def main():
             benchmark = {"mnist": mnist, "pggan": pggan, "stylegan2": functools.partial(stylegan2, run_dir=args.stylegan2_run),
                          "stylegan2_cond": functools.partial(stylegan2_cond, run_dir=args.stylegan2_cond_run)}[name]
             tables.append(benchmark(setup, args.overrides))
+        elif name == "vqgan":
+            setup = setup or protocol.setup(args.mnist_dir)
+            tables.append(vqgan.report(setup, train, args.overrides, args.vqgan_run, args.vqgan_prior_run, args.vqgan_sampling))
         elif name == "baseline":
             setup = setup or protocol.setup(args.mnist_dir)
             others = [n for n in args.baseline_configs.split(",") if n and n != "dcgan_mnist"]
             tables.append(baseline.equal_time(setup, seeds(3), train, args.overrides, others))
         else:
-            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2, stylegan2_cond or shapes")
+            parser.error(f"unknown benchmark {name!r}; expected ring, grid, mnist, baseline, pggan, stylegan2, stylegan2_cond, shapes or vqgan")
     if mixtures_run:
         print("\n".join(table) + "\n")
     for mnist_table in tables:

@@ -1,148 +1,178 @@
-"""VQGAN on MNIST in the classifier's feature space (issue 17's benchmark).
+"""VQGAN on MNIST in the classifier's feature space (benchmarks/quality.py --only vqgan).
 
-    python benchmarks/vqgan.py --stage1-run RUN [--prior-run RUN] [--guide-starts 100] [--guide-steps 200]
-                               [--mnist-dir ../shared/data/mnist-t10k]
+Both stages train as shipped on the 10,000 digits (configs/vqgan_mnist.yaml, then
+configs/vqgan_prior_mnist.yaml over that run's codes), unless --vqgan-run and
+--vqgan-prior-run name runs trained apart. Stage 1's perceptual term uses a second
+classifier (the protocol's recipe with seed 1, what `train-classifier --seed 1` makes),
+so the autoencoder is not trained in the features that score it. Then:
 
-With benchmarks/mnist_protocol.py's classifier (5 epochs on 8,000 digits of the test
-split, seed 0) and its feature space:
+- reconstructions by the autoencoder of the protocol classifier's 2,000 held-out
+  digits (held out from the classifier; the VQGAN trained on all 10,000), padded to
+  32x32 as the run's data was, the padding cropped off again: the classifier's
+  accuracy on them (on the originals, for comparison), their Fréchet distance to the
+  protocol's reference half (and the originals' own, the floor at this sample size),
+  the share of the codebook the 2,000 grids use and its perplexity;
+- 5,000 samples of the prior (500 a class for a conditional one) scored as every
+  MNIST table is (`mnist_protocol.feature_row`), at the run's own temperature, top-k
+  and top-p and at each further setting asked for (--vqgan-sampling);
+- sampling speed with and without the key/value cache (benchmarks/prior_sampling.py's
+  measurement, on the trained prior);
+- guidance: 100 samples of the prior, start i of class i mod 10 steered toward class
+  (i + 5) mod 10 (3 -> 8 among them) by `tfgan.guide`'s optimization for 200 steps,
+  scored by the protocol's classifier; a start succeeds where it then calls the image
+  the target. The second classifier judges the same images too, as a check that the
+  guided digits are not merely adversarial to the first.
 
-- reconstructions by the stage-1 run's autoencoder of the classifier's 2,000
-  held-out digits (held out from the classifier; the VQGAN trained on all 10,000),
-  padded to 32x32 as the run's data was, the padding cropped off again: the
-  classifier's accuracy on them (against the digits' labels; on the originals, for
-  comparison), their Fréchet distance to the protocol's reference half (and the
-  originals' own, the floor at this sample size), the share of the codebook the
-  2,000 grids use and its perplexity;
-- with a prior run, 5,000 samples (500 a class for a conditional one) scored as every
-  MNIST table is (`mnist_protocol.feature_row`), and guidance: `--guide-starts`
-  samples of the prior, start i of class i mod 10 steered toward class (i + 5) mod
-  10 (3 -> 8 among them) by `tfgan.guide`'s optimization for `--guide-steps` steps,
-  scored by the same classifier; a start succeeds where it then calls the image the
-  target. A second classifier (seed 1, the same data) judges the same images too,
-  as a check that the guided digits are not merely adversarial to the first.
-
-Writes docs/vqgan_mnist_recon.png (originals above reconstructions), and with a
-prior docs/vqgan_mnist_samples.png (a row per class) and docs/vqgan_guidance.png
-(starts of class 3 steered to 8, from start to end).
+Writes docs/vqgan_mnist_recon.png (originals above reconstructions),
+docs/vqgan_mnist_samples.png (a row per class, the run's own sampling) and
+docs/vqgan_guidance.png (starts of class 3 steered to 8, from start to end).
 """
 
-import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mnist_protocol  # noqa: E402
+import mnist_protocol
+import prior_sampling
 
 DOCS = os.path.join(os.path.dirname(mnist_protocol.HERE), "docs")
 PAD = 2  # vqgan_mnist's data.pad: 28x28 digits in 32x32
+GUIDE_STARTS, GUIDE_STEPS = 100, 200
 
 
 def batched(function, inputs, size=500):
     return np.concatenate([np.asarray(function(inputs[i : i + size])) for i in range(0, len(inputs), size)])
 
 
-def reconstructions(autoencoder, protocol, images, labels):
+def second_classifier(setup):
+    """The path of the protocol's classifier trained with seed 1 (a different split and initialization)."""
+    from tfgan import config as config_lib
+    from tfgan import data
+    from tfgan.evaluate import classifier
+
+    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
+    model, accuracy = classifier.train_classifier(examples, epochs=5, held_out=0.2, seed=1)
+    path = os.path.join(mnist_protocol.RESULTS, "mnist_classifier_seed1.keras")
+    classifier.save_classifier(model, path, overwrite=True)
+    print(f"second classifier (seed 1): held-out accuracy {100 * accuracy:.2f}%", flush=True)
+    return path
+
+
+def reconstructions(autoencoder, setup):
+    """The reconstructions' table row; writes their picture."""
     import tensorflow as tf
 
-    from tfgan import metrics
+    from tfgan import config as config_lib
+    from tfgan import data, metrics, visualize
+    from tfgan.evaluate import classifier
     from tfgan.networks import quantizer
 
+    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
+    held_out = np.random.default_rng(0).permutation(len(examples.samples))[8000:]  # train_classifier's split for seed 0
+    images, labels = classifier.scale(examples.samples[held_out]), examples.labels[held_out]
     padded = np.pad(images, [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
     codes = batched(autoencoder.encode, padded)
     rebuilt = mnist_protocol.crop(batched(autoencoder.decode, codes), PAD)
-    extractor, reference = protocol["extractor"], protocol["reference"]
+    extractor, reference = setup["extractor"], setup["reference"]
     features, probabilities = extractor.extract(rebuilt)
     original_features, original_probabilities = extractor.extract(images)
     counts = tf.constant(np.bincount(codes.ravel(), minlength=autoencoder.quantizer.num_codes).astype(np.float32))
     fd = lambda f: metrics.frechet_distance(metrics.GaussianStats.of(reference), metrics.GaussianStats.of(f))  # noqa: E731
-    print(f"| reconstructions of the 2,000 held-out digits | {fd(features):.2f} (the originals: {fd(original_features):.2f}) "
-          f"| **{100 * (probabilities.argmax(1) == labels).mean():.2f}%** (the originals: "
-          f"{100 * (original_probabilities.argmax(1) == labels).mean():.2f}%) | {100 * float(quantizer.usage(counts)):.1f}% "
-          f"of {autoencoder.quantizer.num_codes} | {float(quantizer.perplexity(counts)):.1f} |", flush=True)
-    return padded[:8], batched(autoencoder.decode, codes[:8])
+    pictured = np.concatenate([padded[:8], batched(autoencoder.decode, codes[:8])])
+    visualize.write_png(os.path.join(DOCS, "vqgan_mnist_recon.png"), visualize.image_grid(pictured, rows=2))
+    return (f"| reconstructions of the 2,000 held-out digits | {fd(features):.2f} (the originals: {fd(original_features):.2f}) "
+            f"| **{100 * (probabilities.argmax(1) == labels).mean():.2f}%** (the originals: "
+            f"{100 * (original_probabilities.argmax(1) == labels).mean():.2f}%) | {100 * float(quantizer.usage(counts)):.1f}% "
+            f"of {autoencoder.quantizer.num_codes} | {float(quantizer.perplexity(counts)):.1f} |")
 
 
-def guidance(sampler, protocol, starts, steps, second):
+def sampled_row(sampler, setup, label):
+    """(the table row of 5,000 samples at the sampler's temperature, top-k and top-p, the samples, the labels asked for)."""
     import tensorflow as tf
 
+    requested = np.arange(mnist_protocol.MNIST_SAMPLES) % 10 if sampler.num_classes else None
+    labels = requested if requested is not None else np.zeros(mnist_protocol.MNIST_SAMPLES, np.int32)
+    z = mnist_protocol.latents(sampler, mnist_protocol.MNIST_SAMPLES, seed=1).numpy()
+    draw = tf.function(lambda z, labels: sampler(z, labels if sampler.num_classes else None))  # the loop as a graph, as an export runs it
+    begun = time.perf_counter()
+    samples = batched(lambda rows: draw(tf.constant(z[rows]), tf.constant(labels[rows], tf.int32)), np.arange(mnist_protocol.MNIST_SAMPLES))
+    seconds = time.perf_counter() - begun
+    fake, probabilities = setup["extractor"].extract(mnist_protocol.crop(samples, PAD))
+    setting = f"temperature {sampler.temperature:g}, top-k {sampler.top_k or 'all'}, top-p {sampler.top_p:g}"
+    row = mnist_protocol.feature_row(f"{label}, {setting} ({seconds:.0f} s to sample)", fake, probabilities, setup["reference"],
+                                     requested, setup["accuracy"])
+    return row, samples, requested
+
+
+def guidance(sampler, setup, second):
+    """The guidance line; returns the frames of four starts of class 3 steered to 8."""
+    import tensorflow as tf
+
+    from tfgan.evaluate import features
     from tfgan.guide import optimize
 
-    labels = np.arange(starts) % 10
+    labels = np.arange(GUIDE_STARTS) % 10
     targets = (labels + 5) % 10
-    z = tf.random.stateless_normal([starts, sampler.latent_dim], seed=[11, 0])
+    z = tf.random.stateless_normal([GUIDE_STARTS, sampler.latent_dim], seed=[11, 0])
     codes = sampler.sample_tokens(z, tf.constant(labels, tf.int32)).numpy()
-    extractor = protocol["extractor"]
+    extractor = setup["extractor"]
 
     def scorer(images):
         logits = extractor(images[:, PAD:-PAD, PAD:-PAD])[1]
         return tf.gather(tf.nn.log_softmax(logits, axis=-1), targets, batch_dims=1)
 
     begun = time.perf_counter()
-    _, images, _, frames = optimize.guide(sampler.autoencoder, scorer, codes, steps, frames=6)
+    _, images, _, frames = optimize.guide(sampler.autoencoder, scorer, codes, GUIDE_STEPS, frames=6)
     seconds = time.perf_counter() - begun
     cropped = mnist_protocol.crop(images, PAD)
     judged = extractor.extract(cropped)[1].argmax(1)
     started = extractor.extract(mnist_protocol.crop(frames[0], PAD))[1].argmax(1)
-    independent = second.extract(cropped)[1].argmax(1)
-    print(f"guidance: {100 * (judged == targets).mean():.0f}% of {starts} starts end at the target class "
-          f"(the independent classifier agrees on {100 * (independent == targets).mean():.0f}%); {100 * (started == labels).mean():.0f}% "
-          f"started as their class; {steps} steps, {seconds:.0f} s for all {starts} at once", flush=True)
+    independent = features.classifier(second).extract(cropped)[1].argmax(1)
+    line = (f"guidance: {100 * (judged == targets).mean():.0f}% of {GUIDE_STARTS} starts end at the target class "
+            f"(the independent classifier agrees on {100 * (independent == targets).mean():.0f}%); {100 * (started == labels).mean():.0f}% "
+            f"started as their class; {GUIDE_STEPS} steps, {seconds:.0f} s for all {GUIDE_STARTS} at once")
     threes = np.flatnonzero(labels == 3)[:4]
-    return np.concatenate([np.stack([frame[i] for frame in frames]) for i in threes])
+    return line, np.concatenate([np.stack([frame[i] for frame in frames]) for i in threes])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage1-run", required=True)
-    parser.add_argument("--prior-run")
-    parser.add_argument("--guide-starts", type=int, default=100)
-    parser.add_argument("--guide-steps", type=int, default=200)
-    parser.add_argument("--mnist-dir", default=os.path.join(os.path.dirname(mnist_protocol.HERE), "..", "shared", "data", "mnist-t10k"))
-    args = parser.parse_args()
-    os.makedirs(mnist_protocol.RESULTS, exist_ok=True)
-    protocol = mnist_protocol.setup(args.mnist_dir)
-
-    from tfgan import config as config_lib
-    from tfgan import data, visualize
-    from tfgan.evaluate import classifier, features
+def report(setup, train, extra, stage1_run=None, prior_run=None, sampling=()):
+    """Markdown: stage 1's row, stage 2's rows (the run's own sampling, then each (temperature, top_k,
+    top_p) of `sampling`), the cache's speed-up and guidance's success. `train(config_name, overrides)`
+    is quality.py's."""
+    from tfgan import visualize
     from tfgan.export import run
 
-    examples = data.load(config_lib.from_overrides(protocol["data_overrides"]).data, True, 0)
-    held_out = np.random.default_rng(0).permutation(len(examples.samples))[8000:]  # train_classifier's split for seed 0
-    images, labels = classifier.scale(examples.samples[held_out]), examples.labels[held_out]
-    autoencoder, step, _ = run.load_generator(args.stage1_run)
-    print(f"stage 1: {args.stage1_run} at step {step}\n")
-    print("| | Fréchet distance | classifier accuracy | codebook usage | perplexity |\n|---|---|---|---|---|")
-    originals, rebuilt = reconstructions(autoencoder, protocol, images, labels)
-    visualize.write_png(os.path.join(DOCS, "vqgan_mnist_recon.png"), visualize.image_grid(np.concatenate([originals, rebuilt]), rows=2))
-    if not args.prior_run:
-        return
-    sampler, step, _ = run.load_generator(args.prior_run)
-    print(f"\nstage 2: {args.prior_run} at step {step}\n\n{mnist_protocol.HEADER}\n{protocol['floor']}")
-    import tensorflow as tf
+    second = second_classifier(setup)
+    runs = mnist_protocol.RESULTS
+    if not stage1_run:
+        stage1_run = os.path.join(runs, "vqgan_mnist_t10k")
+        _, _, seconds = train("vqgan_mnist", [*setup["data_overrides"], f"run_dir={stage1_run}", f"model.vqgan.perceptual=classifier:{second}",
+                                              "log.verbose=0", *extra])
+        print(f"stage 1 trained in {seconds:.0f} s", flush=True)
+    if not prior_run:
+        prior_run = os.path.join(runs, "vqgan_prior_mnist_t10k")
+        _, _, seconds = train("vqgan_prior_mnist", [*setup["data_overrides"], f"run_dir={prior_run}",
+                                                    f"model.vqgan_prior.autoencoder={stage1_run}", "log.verbose=0", *extra])
+        print(f"stage 2 trained in {seconds:.0f} s", flush=True)
+    autoencoder, step, _ = run.load_generator(stage1_run)
+    lines = [f"stage 1: {stage1_run} at step {step:,}", "", "| | Fréchet distance | classifier accuracy | codebook usage | perplexity |",
+             "|---|---|---|---|---|", reconstructions(autoencoder, setup)]
+    print(lines[-1], flush=True)
 
-    requested = np.arange(mnist_protocol.MNIST_SAMPLES) % 10 if sampler.num_classes else None
-    z = mnist_protocol.latents(sampler, mnist_protocol.MNIST_SAMPLES, seed=1).numpy()
-    draw = tf.function(lambda z, labels: sampler(z, labels))  # the sampling loop as a graph, as an export runs it
-    labels = requested if requested is not None else np.zeros(len(z), np.int32)
-    begun = time.perf_counter()
-    samples = batched(lambda rows: draw(tf.constant(z[rows]), tf.constant(labels[rows], tf.int32) if requested is not None else None),
-                      np.arange(mnist_protocol.MNIST_SAMPLES))
-    seconds = time.perf_counter() - begun
-    fake, probabilities = protocol["extractor"].extract(mnist_protocol.crop(samples, PAD))
-    print(mnist_protocol.feature_row(f"{os.path.basename(args.prior_run)} ({seconds:.0f} s to sample)", fake, probabilities,
-                                     protocol["reference"], requested, protocol["accuracy"]), flush=True)
-    rows = np.concatenate([samples[requested == k][:8] for k in range(10)]) if requested is not None else samples[:64]
-    visualize.write_png(os.path.join(DOCS, "vqgan_mnist_samples.png"), visualize.image_grid(rows, rows=10 if requested is not None else 8))
-    second_model, _ = classifier.train_classifier(examples, epochs=5, held_out=0.2, seed=1)
-    second_path = os.path.join(mnist_protocol.RESULTS, "mnist_classifier_seed1.keras")
-    classifier.save_classifier(second_model, second_path, overwrite=True)
-    strip = guidance(sampler, protocol, args.guide_starts, args.guide_steps, features.classifier(second_path))
+    sampler, step, _ = run.load_generator(prior_run)
+    lines += ["", f"stage 2: {prior_run} at step {step:,}", "", mnist_protocol.HEADER, setup["floor"]]
+    own = sampler.temperature, sampler.top_k, sampler.top_p
+    for i, (temperature, top_k, top_p) in enumerate([own, *(s for s in sampling if tuple(s) != own)]):
+        sampler.temperature, sampler.top_k, sampler.top_p = temperature, top_k, top_p
+        row, samples, requested = sampled_row(sampler, setup, os.path.basename(prior_run) if i == 0 else "the same")
+        lines.append(row)
+        print(row, flush=True)
+        if i == 0:
+            pictured = np.concatenate([samples[requested == k][:8] for k in range(10)]) if requested is not None else samples[:64]
+            visualize.write_png(os.path.join(DOCS, "vqgan_mnist_samples.png"), visualize.image_grid(pictured, rows=10 if requested is not None else 8))
+    sampler.temperature, sampler.top_k, sampler.top_p = own
+    lines += ["", prior_sampling.speed(sampler, batch=64, repeats=3)]
+    line, strip = guidance(sampler, setup, second)
     visualize.write_png(os.path.join(DOCS, "vqgan_guidance.png"), visualize.image_grid(strip, rows=len(strip) // 6))
-
-
-if __name__ == "__main__":
-    main()
+    return "\n".join([*lines, line])
