@@ -58,6 +58,10 @@ def test_temperature_top_k_and_top_p_by_hand():
     # top_p 0.85: 0.644 < 0.85, so the second token joins; 0.881 >= 0.85, so the third does not.
     np.testing.assert_allclose(filtered_probabilities(logits, top_p=0.85).numpy()[0], [p[0] / p[:2].sum(), p[1] / p[:2].sum(), 0, 0], rtol=1e-6)
     np.testing.assert_allclose(filtered_probabilities(tf.constant([[0.0, 3.0, 1.0]]), top_p=0.5).numpy()[0], [0, 1, 0], atol=1e-7)  # unsorted input
+    # As scalar tensors (an export's sample signature's inputs): the same; top_k 0 and top_p 1 keep everything.
+    tensors = lambda t, k, p: filtered_probabilities(logits, tf.constant(t), tf.constant(k), tf.constant(p)).numpy()[0]  # noqa: E731
+    np.testing.assert_allclose(tensors(2.0, 2, 0.85), filtered_probabilities(logits, 2.0, 2, 0.85).numpy()[0], rtol=1e-6)
+    np.testing.assert_allclose(tensors(1.0, 0, 1.0), p, rtol=1e-6)
 
 
 def test_inverse_cdf_sampling_by_hand():
@@ -100,16 +104,23 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sa
     from tfgan import generate as generate_cli
     from tfgan.export.signatures import to_uint8
 
-    training.train(vqgan_config(tmp_path, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
+    from tfgan.evaluate.classifier import build_classifier
 
-    def prior_config(name, **train):
+    training.train(vqgan_config(tmp_path, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
+    classifier = str(tmp_path / "classifier.keras")
+    build_classifier((16, 16, 3), 3, seed=0).save(classifier)  # a (random) classifier of shapes
+
+    def prior_config(name, eval=None, **train):
         return make_config(
             tmp_path, name, data={"source": "shapes", "resolution": 16, "num_examples": 64},
             model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": str(tmp_path / "stage1"), "layers": 1, "heads": 2, "dim": 16, "top_k": 12}},
             train={"steps": 4, "batch_size": 8, **train}, log={"every": 2, "images_every": 4, "num_images": 4}, checkpoint={"every": 2},
+            **({"eval": eval} if eval else {}),
         )
 
-    training.train(prior_config("whole"))
+    # The eval: block scores a prior's samples as it does any generator's.
+    training.train(prior_config("whole", eval={"every": 4, "metrics": ["frechet_distance"], "features": f"classifier:{classifier}",
+                                               "samples": 16, "cache": str(tmp_path / "cache")}))
     training.train(prior_config("split", steps=2))
     trainee = training.train(prior_config("split"), resume=True)
     reader = lambda name: tf.train.load_checkpoint(os.path.join(tmp_path, name, "checkpoints"))  # noqa: E731
@@ -120,6 +131,7 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sa
     events = read_events(os.path.join(tmp_path, "whole", "tensorboard"))
     assert 0 < scalar(events, "loss", 4) < 2 * math.log(16) and 0 <= scalar(events, "accuracy", 4) <= 1
     assert "learning_rate/prior" in events and events["samples"]["plugin"] == "images"
+    assert events["eval/frechet_distance"]["steps"] == [4] and scalar(events, "eval/frechet_distance", 4) > 0
 
     path = export.export_run(os.path.join(tmp_path, "split"), base_dir=str(tmp_path / "exports"))
     assert {"encoder.onnx", "decoder.onnx"} <= set(os.listdir(path)) and "model.onnx" not in os.listdir(path)  # no ONNX loop
@@ -129,17 +141,26 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sa
     expected = to_uint8(trainee.generate(3, seed=7)).numpy()  # the same z, sampled by the Python loop
     assert np.abs(generated.astype(int) - expected.astype(int)).max() <= 1  # (a rounding at .5 apart)
     z = tf.random.stateless_normal([2, 64], seed=[1, 1])
-    np.testing.assert_allclose(functions["serving_default"](z=z)["images"].numpy(), trainee.generator(z).numpy(), atol=1e-5)
+    own = functions["serving_default"](z=z)["images"].numpy()
+    np.testing.assert_allclose(own, trainee.generator(z).numpy(), atol=1e-5)
     assert generate_cli.main(["--model", path, "--num", "4", "--out", str(tmp_path / "grid.png")]) == 0  # like any other export
+    # Sampling settings per request: the run's own (top_k 12) give serving_default's images; top_k 1 always takes
+    # the most likely code, so every z gives the same grid (and so does tfgan.generate --top-k 1).
+    sample = lambda **settings: functions["sample"](z=z, **{"temperature": 1.0, "top_k": 12, "top_p": 1.0, **settings})["images"].numpy()  # noqa: E731
+    np.testing.assert_allclose(sample(), own, atol=1e-5)
+    greedy = sample(top_k=1)
+    assert np.abs(own[0] - own[1]).max() > 1e-3 and np.abs(greedy[0] - greedy[1]).max() < 1e-6
+    with pytest.raises(tf.errors.InvalidArgumentError, match="top_p must be in"):
+        sample(top_p=0.0)
+    assert generate_cli.main(["--model", path, "--num", "3", "--top-k", "1", "--out", str(tmp_path / "greedy.npz")]) == 0
+    drawn = np.load(tmp_path / "greedy.npz")["samples"]
+    np.testing.assert_allclose(drawn, np.broadcast_to(greedy[:1], drawn.shape), atol=1e-5)
 
-    # python -m tfgan.guide from the prior's sample for a seed, scored by a (random) classifier of shapes.
+    # python -m tfgan.guide from the prior's sample for a seed, scored by the classifier.
     from PIL import Image
 
-    from tfgan.evaluate.classifier import build_classifier
     from tfgan.guide import __main__ as guide_cli
 
-    classifier = str(tmp_path / "classifier.keras")
-    build_classifier((16, 16, 3), 3, seed=0).save(classifier)
     flags = ["--scorer", f"classifier:{classifier}", "--target", "1", "--steps", "5", "--out", str(tmp_path / "guided.png")]
     capsys.readouterr()
     assert guide_cli.main(["--run", str(tmp_path / "split"), "--init-seed", "1", *flags, "--sequence", str(tmp_path / "steps.png"), "--frames", "3"]) == 0

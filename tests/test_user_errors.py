@@ -105,6 +105,10 @@ CASES = {
     "corrupt saved_model.pb": (["tfgan.generate", "--model", "{corrupt}", "--out", "{tmp}/g.png"], "{corrupt} is not a readable SavedModel"),
     "out not png": (["tfgan.generate", "--model", "{mlp_model}", "--out", "{tmp}/g.jpg"], "expected a .png (a grid of images) or a .npz file"),
     "not a model": (["tfgan.generate", "--model", "{npy}", "--out", "{tmp}/g.png"], "is not a model: expected a SavedModel directory"),
+    "sampling a gan": (["tfgan.generate", "--model", "{mlp_model}", "--top-k", "5", "--out", "{tmp}/g.png"],
+                       "--top-k needs a VQGAN prior's SavedModel (its sample signature); this model has none"),
+    "top-p out of range": (["tfgan.generate", "--model", "{mlp_model}", "--top-p", "1.5", "--out", "{tmp}/g.png"],
+                           "--top-p 1.5: expected a number in (0, 1] (1: all codes)"),
     # tfgan.export
     "export onto a file": (["tfgan.export", "--run", "{tmp}", "--out", "{file}"], "{file} is a file; expected the directory to export into"),
     "export no run": (["tfgan.export", "--run", "{tmp}/none", "--out", "{tmp}/exports"], "run directory not found: {tmp}/none"),

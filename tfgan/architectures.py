@@ -187,6 +187,15 @@ class VQGANOptions:
             fail("eval.every", "0 for model.network vqgan (scoring reconstructions is not built yet)", config.eval.every)
 
 
+SAMPLING_EXPECTED = {"temperature": "a number > 0", "top_k": "a whole number >= 0 (0: all codes)", "top_p": "a number in (0, 1] (1: all codes)"}
+
+
+def bad_sampling(temperature=1.0, top_k=0, top_p=1.0):
+    """The names of the sampling settings out of range (SAMPLING_EXPECTED says what each must be)."""
+    good = {"temperature": temperature > 0, "top_k": top_k >= 0 and int(top_k) == top_k, "top_p": 0.0 < top_p <= 1.0}
+    return [key for key, ok in good.items() if not ok]
+
+
 @dataclasses.dataclass
 class VQGANPriorOptions:
     """VQGAN's stage 2 (`tfgan.prior`): a GPT over the code grids of a trained vqgan run, and how it samples."""
@@ -207,12 +216,8 @@ class VQGANPriorOptions:
                 fail(f"model.vqgan_prior.{key}", "a positive integer", getattr(self, key))
         if self.dim % self.heads:
             fail("model.vqgan_prior.dim", f"a multiple of model.vqgan_prior.heads ({self.heads})", self.dim)
-        if not self.temperature > 0:
-            fail("model.vqgan_prior.temperature", "a number > 0", self.temperature)
-        if self.top_k < 0:
-            fail("model.vqgan_prior.top_k", "an integer >= 0 (0: all codes)", self.top_k)
-        if not 0.0 < self.top_p <= 1.0:
-            fail("model.vqgan_prior.top_p", "a number in (0, 1] (1: all codes)", self.top_p)
+        for key in bad_sampling(self.temperature, self.top_k, self.top_p):
+            fail(f"model.vqgan_prior.{key}", SAMPLING_EXPECTED[key], getattr(self, key))
         # What only a GAN's step reads.
         gan_only = {"train.phases": (config.train.phases, []), "train.d_steps": (config.train.d_steps, 1),
                     "train.diff_augment": (config.train.diff_augment, []), "train.ema_decay": (config.train.ema_decay, 0.0),

@@ -1,4 +1,5 @@
 """python -m tfgan.generate --model PATH --out grid.png|samples.npz [--num 64] [--seed 0] [--label K] [--psi 0.7]
+                           [--temperature 0.9] [--top-k 100] [--top-p 0.95]
    python -m tfgan.generate --model PATH --style-mix ROW_SEEDS COL_SEEDS [--layers 0-3] [--psi 1] --out mix.png
    python -m tfgan.generate --model PATH --latent edited.npz --out edited.png
 
@@ -21,6 +22,10 @@ sample toward its class's centre instead, from the metadata too) and draws Style
 style-mixing figure with `--style-mix` (see `tfgan.stylemix`), in either runtime;
 `--latent` draws the image of a W+ latent that `tfgan.drag` or `tfgan.invert` wrote.
 
+A VQGAN prior's SavedModel samples with the run's temperature, top-k and top-p
+(its metadata's `sampling`) unless `--temperature`, `--top-k` or `--top-p` say
+otherwise (its `sample` signature; the rest stay the run's).
+
 Exit codes: 0 written; 2 a user error (not a model, a bad label or output path),
 in one line; 3 the model's outputs are not finite (it diverged), nothing written.
 """
@@ -33,7 +38,7 @@ import sys
 
 import numpy as np
 
-from tfgan import atomic, cli, latent
+from tfgan import architectures, atomic, cli, latent  # none imports TensorFlow
 from tfgan.errors import Diverged, UserError
 from tfgan.export import ONNX_FILE, ONNX_HALF_FILES, layout  # neither imports TensorFlow
 
@@ -57,6 +62,15 @@ class ExportedGenerator:
 
     def synthesis(self, ws):
         return self._run(self.functions["synthesis"], ws=ws)
+
+    def sample(self, z, labels=None, **sampling):
+        """A VQGAN prior's samples with `sampling` (temperature, top_k, top_p; None: the run's own)."""
+        settings = {**self.metadata["sampling"], **{k: v for k, v in sampling.items() if v is not None}}
+        return self._run(self.functions["sample"], z=z, label=labels, **settings)
+
+    def check_sampling(self, flag):
+        if "sample" not in self.functions or "sampling" not in self.metadata:
+            raise UserError(f"{flag} needs a VQGAN prior's SavedModel (its sample signature); this model has none")
 
     @property
     def w_avg(self):
@@ -191,8 +205,9 @@ def check_label(generator, label):
     return label
 
 
-def sample(generator, num, seed=0, label=None, psi=1.0):
-    """(outputs, labels, z): `num` samples for `seed` (a conditional model: whole rows of classes)."""
+def sample(generator, num, seed=0, label=None, psi=1.0, sampling=None):
+    """(outputs, labels, z): `num` samples for `seed` (a conditional model: whole rows of classes);
+    `sampling`: a VQGAN prior's {temperature, top_k, top_p} in place of its own."""
     from tfgan import stylemix, visualize
 
     labels = None
@@ -201,7 +216,9 @@ def sample(generator, num, seed=0, label=None, psi=1.0):
     elif generator.conditional:
         labels = visualize.class_rows(num, class_count(generator))
     z = latent.normal(len(labels) if labels is not None else num, generator.latent_dim, seed)
-    if psi == 1.0:
+    if sampling:
+        outputs = generator.sample(z, labels, **sampling)
+    elif psi == 1.0:
         outputs = generator(z, labels)
     else:
         outputs = generator.synthesis(stylemix.truncated_ws(generator, z, labels, psi))
@@ -255,6 +272,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seeds z (default 0)")
     parser.add_argument("--label", type=int, help="conditional models: draw only this class")
     parser.add_argument("--psi", type=float, default=1.0, help="StyleGAN2: truncation psi, w_avg + psi (w - w_avg), toward each class's centre if conditional (default 1: none)")
+    parser.add_argument("--temperature", type=float, help="VQGAN prior: divide the logits by this (> 0; default: the run's)")
+    parser.add_argument("--top-k", type=int, help="VQGAN prior: sample among the k most likely codes (0: all; default: the run's)")
+    parser.add_argument("--top-p", type=float, help="VQGAN prior: sample among the most likely codes holding this much probability (in (0, 1]; default: the run's)")
     parser.add_argument("--style-mix", nargs=2, metavar=("ROW_SEEDS", "COL_SEEDS"),
                         help="StyleGAN2: the style-mixing figure of these seeds (like 1,2,3 or 0-4) instead of a grid of samples")
     parser.add_argument("--latent", help="StyleGAN2: draw the image of this W+ latent (.npz from tfgan.drag or tfgan.invert) instead of samples")
@@ -276,11 +296,16 @@ def _generate(args):
         layers = stylemix.parse_numbers(args.layers, "--layers")
         if not args.out.endswith(".png"):
             raise UserError(f"--out {args.out}: --style-mix draws a figure; expected a .png")
+    sampling = {k: v for k, v in {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}.items() if v is not None}
+    for key in architectures.bad_sampling(**sampling):
+        raise UserError(f"--{key.replace('_', '-')} {sampling[key]}: expected {architectures.SAMPLING_EXPECTED[key]}")
     kind, _ = resolve(args.model)
     cli.setup("tfgan.generate", tensorflow=kind == "saved_model")  # ONNX models never import TensorFlow
     generator = load(args.model)
     if args.style_mix or args.psi != 1.0 or args.latent:
         generator.check_halves("--style-mix" if args.style_mix else "--latent" if args.latent else "--psi")
+    if sampling:
+        generator.check_sampling("--" + next(iter(sampling)).replace("_", "-"))
     if args.latent:
         from tfgan import stylemix
 
@@ -298,7 +323,7 @@ def _generate(args):
         write(args.out, images, None, None, len(rows) + 1)
         print(f"tfgan.generate: wrote the style mixing of {len(rows)} x {len(cols)} seeds (layers {args.layers} from the columns) to {args.out}")
         return
-    outputs, labels, z = sample(generator, args.num, args.seed, args.label, args.psi)
+    outputs, labels, z = sample(generator, args.num, args.seed, args.label, args.psi, sampling)
     by_class = generator.conditional and args.label is None
     rows = class_count(generator) if by_class else max(1, int(math.sqrt(len(outputs))))
     write(args.out, outputs, labels, z, rows, generator.metadata)

@@ -56,6 +56,7 @@ def export(generator, model_dir, formats=FORMATS, version=None, force=False, met
         "signatures": signatures.describe(generator),
         **(signatures.style_metadata(generator) if has_halves(generator) else {}),
         **(signatures.codebook_metadata(generator) if signatures.codec(generator) is not None else {}),
+        **(signatures.sampling_metadata(generator) if signatures.samples_tokens(generator) else {}),
         **(metadata or {}),
     }
     final = os.path.join(model_dir, str(version))

@@ -33,6 +33,14 @@ draws nothing from z; its signatures are instead:
 
 with num_codes, code_dim and the grid's shape in the metadata (`codebook_metadata`).
 
+A generator that samples tokens (VQGAN's stage 2) serves its autoencoder's
+`encode` and `decode` as well, and
+
+- `sample(z, temperature, top_k, top_p[, label]) -> {"images"}`: the sampling
+  loop with these settings instead of the run's own (which `serving_default`
+  and `generate` use, and the metadata's `sampling` records); top_k 0 keeps every
+  code, top_p 1 all the mass; settings out of range are rejected.
+
 `endpoints` lists a generator's signatures; the SavedModel serves all of them,
 and ONNX converts those `tfgan.export.ONNX_FILES` names.
 
@@ -138,7 +146,43 @@ def endpoints(generator, check_labels=True, centres=None):
     if codec(generator) is not None:  # VQGAN's sampler: its autoencoder's encode and decode too
         functions = autoencoder_functions(codec(generator), check_labels)
         found.update(encode=functions["encode"], decode=functions["decode"])
+    if samples_tokens(generator):
+        found["sample"] = sampling_function(generator, check_labels)
     return found
+
+
+def samples_tokens(generator):
+    """Whether `generator` samples tokens with settings (VQGAN's sampler)."""
+    return getattr(generator, "sampling", None) is not None
+
+
+SAMPLING_SPECS = [tf.TensorSpec([], tf.float32, name="temperature"), tf.TensorSpec([], tf.int32, name="top_k"),
+                  tf.TensorSpec([], tf.float32, name="top_p")]
+
+
+def sampling_function(generator, check_labels=True):
+    """(`sample`, its input specs); see the module."""
+    z, *label = default_inputs(generator)
+    check = _checked_labels if check_labels else lambda label, num_classes: label
+
+    def sample(z, temperature, top_k, top_p, *args):
+        checks = [
+            tf.debugging.assert_positive(temperature, message="temperature must be > 0"),
+            tf.debugging.assert_non_negative(top_k, message="top_k must be >= 0 (0: every code)"),
+            tf.debugging.assert_positive(top_p, message="top_p must be in (0, 1]"),
+            tf.debugging.assert_less_equal(top_p, 1.0, message="top_p must be in (0, 1]"),
+        ]
+        with tf.control_dependencies(checks):
+            labels = check(args[0], generator.num_classes) if args else None
+            images = generator(z, labels, training=False, temperature=temperature, top_k=top_k, top_p=top_p)
+        return {"images": _float32(images)}
+
+    return sample, [z, *SAMPLING_SPECS, *label]
+
+
+def sampling_metadata(generator):
+    """The settings `serving_default` and `generate` sample with (a `sample` call's defaults for a client)."""
+    return {"sampling": dict(generator.sampling)}
 
 
 def codec(generator):
@@ -248,4 +292,10 @@ def describe(generator):
         }
     if codec(generator) is not None:
         signatures.update(described)
+    if samples_tokens(generator):
+        signatures["sample"] = {
+            "inputs": {"z": default["inputs"]["z"], "temperature": {"dtype": "float32", "shape": []}, "top_k": {"dtype": "int32", "shape": []},
+                       "top_p": {"dtype": "float32", "shape": []}, **({"label": default["inputs"]["label"]} if generator.num_classes else {})},
+            "outputs": default["outputs"],
+        }
     return signatures

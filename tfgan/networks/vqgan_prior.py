@@ -21,6 +21,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tfgan import architectures
 from tfgan.networks.base import Generator
 from tfgan.networks.transformer import GPT
 
@@ -28,22 +29,30 @@ from tfgan.networks.transformer import GPT
 def filtered_probabilities(logits, temperature=1.0, top_k=0, top_p=1.0):
     """Next-token probabilities [B, V] from logits: divided by `temperature`; only the `top_k`
     most likely tokens kept (0: all; ties at the k-th kept); then only the smallest set of the
-    most likely whose probabilities reach `top_p` (nucleus sampling; 1: all)."""
+    most likely whose probabilities reach `top_p` (nucleus sampling; 1: all). The settings may be
+    numbers or scalar tensors (an export's `sample` signature takes them per request)."""
     logits = tf.cast(logits, tf.float32) / temperature
-    if top_k:
-        kth = tf.math.top_k(logits, k=top_k).values[:, -1:]
+    vocab = tf.shape(logits)[-1]
+    if not _is_number(top_k, 0):  # a Python 0 builds no top-k at all
+        k = tf.cast(top_k, tf.int32)
+        kth = tf.math.top_k(logits, k=tf.where(k > 0, tf.minimum(k, vocab), vocab)).values[:, -1:]
         logits = tf.where(logits < kth, -math.inf, logits)
     probabilities = tf.nn.softmax(logits, axis=-1)
-    if top_p < 1.0:
+    if not _is_number(top_p, 1.0):
         order = tf.argsort(probabilities, axis=-1, direction="DESCENDING", stable=True)
         ranked = tf.gather(probabilities, order, batch_dims=1)
         before = tf.cumsum(ranked, axis=-1, exclusive=True)  # the mass of the tokens ranked above
-        keep_ranked = before < top_p  # the most likely token always stays
+        # The most likely token always stays; top_p 1 keeps all, even where the sum rounds to 1 early.
+        keep_ranked = (before < top_p) | (tf.cast(top_p, tf.float32) >= 1.0)
         keep = tf.scatter_nd(tf.stack([tf.broadcast_to(tf.range(tf.shape(order)[0])[:, None], tf.shape(order)), order], -1),
                              keep_ranked, tf.shape(order))
         probabilities = tf.where(keep, probabilities, 0.0)
         probabilities /= tf.reduce_sum(probabilities, axis=-1, keepdims=True)
     return probabilities
+
+
+def _is_number(value, number):
+    return isinstance(value, (int, float)) and value == number
 
 
 def inverse_cdf(probabilities, u):
@@ -79,9 +88,10 @@ class VQGANSampler(Generator):
         if prior.length != grid[0] * grid[1] or prior.vocab_size != autoencoder.quantizer.num_codes:
             raise ValueError(f"The prior models {prior.length} tokens of {prior.vocab_size} codes, but the autoencoder's grid is "
                              f"{grid[0]}x{grid[1]} of {autoencoder.quantizer.num_codes} codes")
-        if temperature <= 0 or int(top_k) < 0 or not 0.0 < top_p <= 1.0:
-            raise ValueError(f"Expected temperature > 0, top_k >= 0 (0: all) and top_p in (0, 1]. Received: temperature={temperature}, "
-                             f"top_k={top_k}, top_p={top_p}")
+        bad = architectures.bad_sampling(temperature, top_k, top_p)
+        if bad:
+            raise ValueError(f"Expected {', '.join(f'{k} {architectures.SAMPLING_EXPECTED[k]}' for k in bad)}. "
+                             f"Received: temperature={temperature}, top_k={top_k}, top_p={top_p}")
         for network in (prior, autoencoder):  # weights made now: a checkpoint can be restored before any sampling
             if not network.built:
                 network.build_from_config(None)
@@ -92,14 +102,24 @@ class VQGANSampler(Generator):
         self.latent_dim, self.num_classes = prior.length, prior.num_classes
         self.sample_shape = autoencoder.sample_shape
 
-    def sample_tokens(self, z, labels=None, cached=True):
-        """The code grid [B, h, w] (int32) that z [B, T] picks."""
+    @property
+    def sampling(self):
+        """The settings sampling uses unless a call gives others: {"temperature", "top_k", "top_p"}."""
+        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
+
+    def sample_tokens(self, z, labels=None, cached=True, **sampling):
+        """The code grid [B, h, w] (int32) that z [B, T] picks; `sampling`: temperature, top_k or
+        top_p (numbers or scalar tensors) in place of the sampler's own."""
+        unknown = set(sampling) - set(self.sampling)
+        if unknown:
+            raise TypeError(f"Unknown sampling settings {sorted(unknown)}; expected {sorted(self.sampling)}")
+        settings = {**self.sampling, **{k: v for k, v in sampling.items() if v is not None}}
         u = uniform(z)
         batch, length = tf.shape(z)[0], self.prior.length
         labels = None if labels is None or not self.num_classes else tf.cast(labels, tf.int32)
 
         def pick(logits, i):
-            return inverse_cdf(filtered_probabilities(logits, self.temperature, self.top_k, self.top_p), u[:, i])
+            return inverse_cdf(filtered_probabilities(logits, **settings), u[:, i])
 
         def place(tokens, i, token):
             return tokens + tf.one_hot(i, length, dtype=tf.int32)[None] * token[:, None]
@@ -118,13 +138,13 @@ class VQGANSampler(Generator):
             _, tokens = tf.while_loop(lambda i, *_: i < length, full_step, (tf.constant(0), tokens))
         return tf.reshape(tokens, [batch, *self.autoencoder.grid_shape])
 
-    def call(self, z, labels=None, training=None):
-        return self.autoencoder.decode(self.sample_tokens(z, labels))
+    def call(self, z, labels=None, training=None, **sampling):
+        return self.autoencoder.decode(self.sample_tokens(z, labels, **sampling))
 
     def get_config(self):
         return {**super().get_config(), "prior": keras.saving.serialize_keras_object(self.prior),
                 "autoencoder": keras.saving.serialize_keras_object(self.autoencoder),
-                "temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
+                **self.sampling}
 
 
 def build_sampler(options, autoencoder, num_classes):
