@@ -42,8 +42,8 @@
   plain square, a plain background) and what they get right in part
   (Found.parts); writes 64 samples (its EMA generator,
   fixed z) beside 64 real images to benchmarks/results/.
-- vqgan: vqgan_mnist (stage 1) then vqgan_prior_mnist over its codes, about 1.5
-  hours on 2 cores, or runs trained apart (--vqgan-run, --vqgan-prior-run):
+- vqgan: vqgan_mnist (stage 1) then vqgan_prior_mnist over its codes, about 75
+  minutes on 2 cores, or runs trained apart (--vqgan-run, --vqgan-prior-run):
   reconstructions, the prior's samples at its own sampling and at each
   --vqgan-sampling setting, its sampling speed with and without the key/value
   cache, and guidance's success over 100 starts (benchmarks/vqgan.py); the

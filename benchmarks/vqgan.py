@@ -14,7 +14,12 @@ so the autoencoder is not trained in the features that score it. Then:
   the share of the codebook the 2,000 grids use and its perplexity;
 - 5,000 samples of the prior (500 a class for a conditional one) scored as every
   MNIST table is (`mnist_protocol.feature_row`), at the run's own temperature, top-k
-  and top-p and at each further setting asked for (--vqgan-sampling);
+  and top-p and at each further setting asked for (--vqgan-sampling; the first of
+  them is the one pictured, checked for copies, timed and guided below);
+- a copy check, since the prior trained on every digit there is: the share of the
+  sampled code grids that equal a training digit's grid, and
+  how many codes a sample's nearest training grid differs in, beside the same for
+  2,000 real digits against the other 9,999;
 - sampling speed with and without the key/value cache (benchmarks/prior_sampling.py's
   measurement, on the trained prior);
 - guidance: 100 samples of the prior, start i of class i mod 10 steered toward class
@@ -24,7 +29,7 @@ so the autoencoder is not trained in the features that score it. Then:
   guided digits are not merely adversarial to the first.
 
 Writes docs/vqgan_mnist_recon.png (originals above reconstructions),
-docs/vqgan_mnist_samples.png (a row per class, the run's own sampling) and
+docs/vqgan_mnist_samples.png (a row per class) and
 docs/vqgan_guidance.png (starts of class 3 steered to 8, from start to end).
 """
 
@@ -88,21 +93,55 @@ def reconstructions(autoencoder, setup):
 
 
 def sampled_row(sampler, setup, label):
-    """(the table row of 5,000 samples at the sampler's temperature, top-k and top-p, the samples, the labels asked for)."""
+    """(the table row of 5,000 samples at the sampler's temperature, top-k and top-p, the samples, their
+    code grids, the labels asked for)."""
     import tensorflow as tf
 
     requested = np.arange(mnist_protocol.MNIST_SAMPLES) % 10 if sampler.num_classes else None
     labels = requested if requested is not None else np.zeros(mnist_protocol.MNIST_SAMPLES, np.int32)
     z = mnist_protocol.latents(sampler, mnist_protocol.MNIST_SAMPLES, seed=1).numpy()
-    draw = tf.function(lambda z, labels: sampler(z, labels if sampler.num_classes else None))  # the loop as a graph, as an export runs it
+    # The loop as a graph, as an export runs it; the grids kept for the copy check.
+    draw = tf.function(lambda z, labels: sampler.sample_tokens(z, labels if sampler.num_classes else None))
     begun = time.perf_counter()
-    samples = batched(lambda rows: draw(tf.constant(z[rows]), tf.constant(labels[rows], tf.int32)), np.arange(mnist_protocol.MNIST_SAMPLES))
+    codes = batched(lambda rows: draw(tf.constant(z[rows]), tf.constant(labels[rows], tf.int32)), np.arange(mnist_protocol.MNIST_SAMPLES))
+    samples = batched(sampler.autoencoder.decode, codes)
     seconds = time.perf_counter() - begun
     fake, probabilities = setup["extractor"].extract(mnist_protocol.crop(samples, PAD))
     setting = f"temperature {sampler.temperature:g}, top-k {sampler.top_k or 'all'}, top-p {sampler.top_p:g}"
     row = mnist_protocol.feature_row(f"{label}, {setting} ({seconds:.0f} s to sample)", fake, probabilities, setup["reference"],
                                      requested, setup["accuracy"])
-    return row, samples, requested
+    return row, samples, codes, requested
+
+
+def nearest_differences(queries, pool, same=None):
+    """For each grid of `queries` [Q, h, w], how many codes the nearest grid of `pool` [N, h, w] differs
+    in; `same[i]`: the index in `pool` of query i itself, left out."""
+    queries, pool = queries.reshape(len(queries), -1), pool.reshape(len(pool), -1)
+    nearest = []
+    for start in range(0, len(queries), 100):
+        differences = (queries[start : start + 100, None] != pool[None]).sum(-1)
+        if same is not None:
+            differences[np.arange(len(differences)), same[start : start + 100]] = queries.shape[1] + 1
+        nearest.append(differences.min(1))
+    return np.concatenate(nearest)
+
+
+def copy_check(codes, autoencoder, setup):
+    """A line: how many sampled grids are a training digit's grid, and how near the nearest one is,
+    beside how near real digits' grids are to each other (the prior trained on all 10,000 grids)."""
+    from tfgan import config as config_lib
+    from tfgan import data
+    from tfgan.evaluate import classifier
+
+    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
+    padded = np.pad(classifier.scale(examples.samples), [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
+    training = batched(autoencoder.encode, padded)
+    sampled = nearest_differences(codes, training)
+    some = np.random.default_rng(0).permutation(len(training))[:2000]
+    real = nearest_differences(training[some], training, same=some)
+    return (f"copies: {100 * (sampled == 0).mean():.1f}% of the {len(codes):,} sampled grids are a training digit's grid; "
+            f"a sample's nearest training grid differs in a median of {np.median(sampled):.0f} of {codes[0].size} codes "
+            f"(a real digit's nearest other digit, over 2,000 of them: {np.median(real):.0f}; {100 * (real == 0).mean():.1f}% identical)")
 
 
 def guidance(sampler, setup, second):
@@ -138,8 +177,9 @@ def guidance(sampler, setup, second):
 
 def report(setup, train, extra, stage1_run=None, prior_run=None, sampling=()):
     """Markdown: stage 1's row, stage 2's rows (the run's own sampling, then each (temperature, top_k,
-    top_p) of `sampling`), the cache's speed-up and guidance's success. `train(config_name, overrides)`
-    is quality.py's."""
+    top_p) of `sampling`), the copy check, the cache's speed-up and guidance's success, the last three
+    (and the samples' picture) at the first of `sampling` (the run's own where none is given).
+    `train(config_name, overrides)` is quality.py's."""
     from tfgan import visualize
     from tfgan.export import run
 
@@ -163,16 +203,18 @@ def report(setup, train, extra, stage1_run=None, prior_run=None, sampling=()):
     sampler, step, _ = run.load_generator(prior_run)
     lines += ["", f"stage 2: {prior_run} at step {step:,}", "", mnist_protocol.HEADER, setup["floor"]]
     own = sampler.temperature, sampler.top_k, sampler.top_p
-    for i, (temperature, top_k, top_p) in enumerate([own, *(s for s in sampling if tuple(s) != own)]):
-        sampler.temperature, sampler.top_k, sampler.top_p = temperature, top_k, top_p
-        row, samples, requested = sampled_row(sampler, setup, os.path.basename(prior_run) if i == 0 else "the same")
+    chosen = tuple(sampling[0]) if sampling else own  # pictured, checked for copies, timed and guided
+    for i, setting in enumerate(dict.fromkeys([own, *map(tuple, sampling)])):
+        sampler.temperature, sampler.top_k, sampler.top_p = setting
+        row, samples, codes, requested = sampled_row(sampler, setup, os.path.basename(prior_run) if i == 0 else "the same")
         lines.append(row)
         print(row, flush=True)
-        if i == 0:
+        if setting == chosen:
+            copies = copy_check(codes, sampler.autoencoder, setup)
             pictured = np.concatenate([samples[requested == k][:8] for k in range(10)]) if requested is not None else samples[:64]
             visualize.write_png(os.path.join(DOCS, "vqgan_mnist_samples.png"), visualize.image_grid(pictured, rows=10 if requested is not None else 8))
-    sampler.temperature, sampler.top_k, sampler.top_p = own
-    lines += ["", prior_sampling.speed(sampler, batch=64, repeats=3)]
+    sampler.temperature, sampler.top_k, sampler.top_p = chosen
+    lines += ["", copies, "", prior_sampling.speed(sampler, batch=64, repeats=3)]
     line, strip = guidance(sampler, setup, second)
     visualize.write_png(os.path.join(DOCS, "vqgan_guidance.png"), visualize.image_grid(strip, rows=len(strip) // 6))
     return "\n".join([*lines, line])
