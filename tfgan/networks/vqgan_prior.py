@@ -107,13 +107,11 @@ class VQGANSampler(Generator):
         """The settings sampling uses unless a call gives others: {"temperature", "top_k", "top_p"}."""
         return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
 
-    def sample_tokens(self, z, labels=None, cached=True, **sampling):
-        """The code grid [B, h, w] (int32) that z [B, T] picks; `sampling`: temperature, top_k or
-        top_p (numbers or scalar tensors) in place of the sampler's own."""
-        unknown = set(sampling) - set(self.sampling)
-        if unknown:
-            raise TypeError(f"Unknown sampling settings {sorted(unknown)}; expected {sorted(self.sampling)}")
-        settings = {**self.sampling, **{k: v for k, v in sampling.items() if v is not None}}
+    def sample_tokens(self, z, labels=None, cached=True, temperature=None, top_k=None, top_p=None):
+        """The code grid [B, h, w] (int32) that z [B, T] picks; `temperature`, `top_k` and `top_p`
+        (numbers or scalar tensors; None: the sampler's own) for this call."""
+        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        settings = {k: self.sampling[k] if v is None else v for k, v in given.items()}
         u = uniform(z)
         batch, length = tf.shape(z)[0], self.prior.length
         labels = None if labels is None or not self.num_classes else tf.cast(labels, tf.int32)
