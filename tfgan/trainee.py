@@ -143,7 +143,7 @@ class Trainee(keras.Model):
         self.non_finite_step.assign(tf.where(first, tf.cast(self.step, tf.int64), self.non_finite_step))
 
     def results(self, trackers):
-        """The step's logs from its `keras.metrics.Mean` trackers."""
+        """The step's logs from its trackers (Keras metrics)."""
         results = {name: tracker.result() for name, tracker in trackers.items()}
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3 averages a cluster's results over axis 0, which scalars lack
