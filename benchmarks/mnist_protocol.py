@@ -32,19 +32,28 @@ def setup(mnist_dir):
     labels = os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz")
     data_overrides = ["data.source=idx", f"data.path={images}", f"data.labels_path={labels}"]
     examples = data.load(config_lib.from_overrides(data_overrides).data, True, 0)
-    start = time.perf_counter()
-    model, accuracy = classifier.train_classifier(examples, epochs=5, held_out=0.2)
-    path = os.path.join(RESULTS, "mnist_classifier.keras")
-    classifier.save_classifier(model, path, overwrite=True)
-    print(f"classifier: held-out accuracy {100 * accuracy:.2f}% on 2,000 digits ({time.perf_counter() - start:.0f} s)", flush=True)
+    path, accuracy = train_classifier(examples, seed=0)
     extractor = features.classifier(path)
     # Two random halves: the file's first 5,000 digits come from other writers than its last 5,000.
     real = classifier.scale(examples.samples[np.random.default_rng(0).permutation(len(examples.samples))])
     reference, _ = extractor.extract(real[:MNIST_SAMPLES])
     held_out, held_out_probabilities = extractor.extract(real[MNIST_SAMPLES:])
     floor = feature_row("real: the other 5,000 images (the floor)", held_out, held_out_probabilities, reference)
-    return dict(data_overrides=data_overrides, path=path, extractor=extractor, reference=reference, accuracy=accuracy,
+    return dict(data_overrides=data_overrides, examples=examples, path=path, extractor=extractor, reference=reference, accuracy=accuracy,
                 floor=floor, mnist_dir=mnist_dir)
+
+
+def train_classifier(examples, seed):
+    """(path, held-out accuracy) of the protocol's classifier trained with `seed` (which also picks its
+    2,000 held-out digits): seed 0 scores every table; another seed gives an independent judge."""
+    from tfgan.evaluate import classifier
+
+    start = time.perf_counter()
+    model, accuracy = classifier.train_classifier(examples, epochs=5, held_out=0.2, seed=seed)
+    path = os.path.join(RESULTS, "mnist_classifier.keras" if seed == 0 else f"mnist_classifier_seed{seed}.keras")
+    classifier.save_classifier(model, path, overwrite=True)
+    print(f"classifier (seed {seed}): held-out accuracy {100 * accuracy:.2f}% on 2,000 digits ({time.perf_counter() - start:.0f} s)", flush=True)
+    return path, accuracy
 
 
 def scores(fake, probabilities, reference):

@@ -18,13 +18,14 @@ import time
 import numpy as np
 
 
-def speed(sampler, batch, repeats):
-    """The measurement's lines for `sampler` (a VQGANSampler)."""
+def speed(sampler, batch, repeats, **sampling):
+    """The measurement's lines for `sampler` (a VQGANSampler), at `sampling` (temperature, top_k,
+    top_p; the sampler's own where not given)."""
     import tensorflow as tf
 
     z = tf.random.stateless_normal([batch, sampler.latent_dim], seed=[0, 1])
     labels = tf.range(batch) % max(sampler.num_classes, 1)
-    runs = {name: tf.function(lambda z, labels, cached=cached: sampler.sample_tokens(z, labels, cached=cached))
+    runs = {name: tf.function(lambda z, labels, cached=cached: sampler.sample_tokens(z, labels, cached=cached, **sampling))
             for name, cached in (("cached", True), ("uncached", False))}
     tokens = {name: run(z, labels).numpy() for name, run in runs.items()}  # traced, and warm
     same = np.mean(tokens["cached"] == tokens["uncached"])

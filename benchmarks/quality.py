@@ -306,9 +306,15 @@ def _cropped(generator, seed, pad=PAD):
 def sampling_settings(text):
     """TEMPERATURE/TOP_K/TOP_P[,...] -> [(float, int, float), ...]"""
     try:
-        return [(float(t), int(k), float(p)) for t, k, p in (item.split("/") for item in text.split(","))]
+        settings = [(float(t), int(k), float(p)) for t, k, p in (item.split("/") for item in text.split(","))]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected TEMPERATURE/TOP_K/TOP_P[,...] such as 0.9/0/1,1/100/1; got {text!r}") from None
+    from tfgan import architectures
+
+    for setting in settings:
+        for key in architectures.bad_sampling(*setting):
+            raise argparse.ArgumentTypeError(f"{'/'.join(map(str, setting))}: expected {key} {architectures.SAMPLING_EXPECTED[key]}")
+    return settings
 
 
 def main():

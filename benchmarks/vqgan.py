@@ -50,41 +50,31 @@ def batched(function, inputs, size=500):
     return np.concatenate([np.asarray(function(inputs[i : i + size])) for i in range(0, len(inputs), size)])
 
 
-def second_classifier(setup):
-    """The path of the protocol's classifier trained with seed 1 (a different split and initialization)."""
-    from tfgan import config as config_lib
-    from tfgan import data
-    from tfgan.evaluate import classifier
-
-    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
-    model, accuracy = classifier.train_classifier(examples, epochs=5, held_out=0.2, seed=1)
-    path = os.path.join(mnist_protocol.RESULTS, "mnist_classifier_seed1.keras")
-    classifier.save_classifier(model, path, overwrite=True)
-    print(f"second classifier (seed 1): held-out accuracy {100 * accuracy:.2f}%", flush=True)
-    return path
+def padded(images):
+    """[-1, 1] digits [N, 28, 28, 1] padded to 32x32 with background, as the runs' data.pad: 2 pads them."""
+    return np.pad(images, [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
 
 
 def reconstructions(autoencoder, setup):
     """The reconstructions' table row; writes their picture."""
     import tensorflow as tf
 
-    from tfgan import config as config_lib
-    from tfgan import data, metrics, visualize
+    from tfgan import metrics, visualize
     from tfgan.evaluate import classifier
     from tfgan.networks import quantizer
 
-    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
+    examples = setup["examples"]
     held_out = np.random.default_rng(0).permutation(len(examples.samples))[8000:]  # train_classifier's split for seed 0
     images, labels = classifier.scale(examples.samples[held_out]), examples.labels[held_out]
-    padded = np.pad(images, [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
-    codes = batched(autoencoder.encode, padded)
+    originals = padded(images)
+    codes = batched(autoencoder.encode, originals)
     rebuilt = mnist_protocol.crop(batched(autoencoder.decode, codes), PAD)
     extractor, reference = setup["extractor"], setup["reference"]
     features, probabilities = extractor.extract(rebuilt)
     original_features, original_probabilities = extractor.extract(images)
     counts = tf.constant(np.bincount(codes.ravel(), minlength=autoencoder.quantizer.num_codes).astype(np.float32))
     fd = lambda f: metrics.frechet_distance(metrics.GaussianStats.of(reference), metrics.GaussianStats.of(f))  # noqa: E731
-    pictured = np.concatenate([padded[:8], batched(autoencoder.decode, codes[:8])])
+    pictured = np.concatenate([originals[:8], batched(autoencoder.decode, codes[:8])])
     visualize.write_png(os.path.join(DOCS, "vqgan_mnist_recon.png"), visualize.image_grid(pictured, rows=2))
     return (f"| reconstructions of the 2,000 held-out digits | {fd(features):.2f} (the originals: {fd(original_features):.2f}) "
             f"| **{100 * (probabilities.argmax(1) == labels).mean():.2f}%** (the originals: "
@@ -92,8 +82,8 @@ def reconstructions(autoencoder, setup):
             f"of {autoencoder.quantizer.num_codes} | {float(quantizer.perplexity(counts)):.1f} |")
 
 
-def sampled_row(sampler, setup, label):
-    """(the table row of 5,000 samples at the sampler's temperature, top-k and top-p, the samples, their
+def sampled_row(sampler, setup, label, sampling):
+    """(the table row of 5,000 samples at `sampling` (temperature, top_k, top_p), the samples, their
     code grids, the labels asked for)."""
     import tensorflow as tf
 
@@ -101,13 +91,13 @@ def sampled_row(sampler, setup, label):
     labels = requested if requested is not None else np.zeros(mnist_protocol.MNIST_SAMPLES, np.int32)
     z = mnist_protocol.latents(sampler, mnist_protocol.MNIST_SAMPLES, seed=1).numpy()
     # The loop as a graph, as an export runs it; the grids kept for the copy check.
-    draw = tf.function(lambda z, labels: sampler.sample_tokens(z, labels if sampler.num_classes else None))
+    draw = tf.function(lambda z, labels: sampler.sample_tokens(z, labels if sampler.num_classes else None, **sampling))
     begun = time.perf_counter()
     codes = batched(lambda rows: draw(tf.constant(z[rows]), tf.constant(labels[rows], tf.int32)), np.arange(mnist_protocol.MNIST_SAMPLES))
     samples = batched(sampler.autoencoder.decode, codes)
     seconds = time.perf_counter() - begun
     fake, probabilities = setup["extractor"].extract(mnist_protocol.crop(samples, PAD))
-    setting = f"temperature {sampler.temperature:g}, top-k {sampler.top_k or 'all'}, top-p {sampler.top_p:g}"
+    setting = f"temperature {sampling['temperature']:g}, top-k {sampling['top_k'] or 'all'}, top-p {sampling['top_p']:g}"
     row = mnist_protocol.feature_row(f"{label}, {setting} ({seconds:.0f} s to sample)", fake, probabilities, setup["reference"],
                                      requested, setup["accuracy"])
     return row, samples, codes, requested
@@ -129,13 +119,9 @@ def nearest_differences(queries, pool, same=None):
 def copy_check(codes, autoencoder, setup):
     """A line: how many sampled grids are a training digit's grid, and how near the nearest one is,
     beside how near real digits' grids are to each other (the prior trained on all 10,000 grids)."""
-    from tfgan import config as config_lib
-    from tfgan import data
     from tfgan.evaluate import classifier
 
-    examples = data.load(config_lib.from_overrides(setup["data_overrides"]).data, True, 0)
-    padded = np.pad(classifier.scale(examples.samples), [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
-    training = batched(autoencoder.encode, padded)
+    training = batched(autoencoder.encode, padded(classifier.scale(setup["examples"].samples)))
     sampled = nearest_differences(codes, training)
     some = np.random.default_rng(0).permutation(len(training))[:2000]
     real = nearest_differences(training[some], training, same=some)
@@ -144,7 +130,7 @@ def copy_check(codes, autoencoder, setup):
             f"(a real digit's nearest other digit, over 2,000 of them: {np.median(real):.0f}; {100 * (real == 0).mean():.1f}% identical)")
 
 
-def guidance(sampler, setup, second):
+def guidance(sampler, setup, second, sampling):
     """The guidance line; returns the frames of four starts of class 3 steered to 8."""
     import tensorflow as tf
 
@@ -154,7 +140,7 @@ def guidance(sampler, setup, second):
     labels = np.arange(GUIDE_STARTS) % 10
     targets = (labels + 5) % 10
     z = tf.random.stateless_normal([GUIDE_STARTS, sampler.latent_dim], seed=[11, 0])
-    codes = sampler.sample_tokens(z, tf.constant(labels, tf.int32)).numpy()
+    codes = sampler.sample_tokens(z, tf.constant(labels, tf.int32), **sampling).numpy()
     extractor = setup["extractor"]
 
     def scorer(images):
@@ -183,7 +169,7 @@ def report(setup, train, extra, stage1_run=None, prior_run=None, sampling=()):
     from tfgan import visualize
     from tfgan.export import run
 
-    second = second_classifier(setup)
+    second, _ = mnist_protocol.train_classifier(setup["examples"], seed=1)
     runs = mnist_protocol.RESULTS
     if not stage1_run:
         stage1_run = os.path.join(runs, "vqgan_mnist_t10k")
@@ -202,19 +188,18 @@ def report(setup, train, extra, stage1_run=None, prior_run=None, sampling=()):
 
     sampler, step, _ = run.load_generator(prior_run)
     lines += ["", f"stage 2: {prior_run} at step {step:,}", "", mnist_protocol.HEADER, setup["floor"]]
-    own = sampler.temperature, sampler.top_k, sampler.top_p
-    chosen = tuple(sampling[0]) if sampling else own  # pictured, checked for copies, timed and guided
-    for i, setting in enumerate(dict.fromkeys([own, *map(tuple, sampling)])):
-        sampler.temperature, sampler.top_k, sampler.top_p = setting
-        row, samples, codes, requested = sampled_row(sampler, setup, os.path.basename(prior_run) if i == 0 else "the same")
+    names = tuple(sampler.sampling)  # temperature, top_k, top_p
+    settings = [dict(zip(names, values)) for values in dict.fromkeys([tuple(sampler.sampling.values()), *map(tuple, sampling)])]
+    chosen = dict(zip(names, sampling[0])) if sampling else settings[0]  # pictured, checked for copies, timed and guided
+    for i, setting in enumerate(settings):
+        row, samples, codes, requested = sampled_row(sampler, setup, os.path.basename(prior_run) if i == 0 else "the same", setting)
         lines.append(row)
         print(row, flush=True)
         if setting == chosen:
             copies = copy_check(codes, sampler.autoencoder, setup)
             pictured = np.concatenate([samples[requested == k][:8] for k in range(10)]) if requested is not None else samples[:64]
             visualize.write_png(os.path.join(DOCS, "vqgan_mnist_samples.png"), visualize.image_grid(pictured, rows=10 if requested is not None else 8))
-    sampler.temperature, sampler.top_k, sampler.top_p = chosen
-    lines += ["", copies, "", prior_sampling.speed(sampler, batch=64, repeats=3)]
-    line, strip = guidance(sampler, setup, second)
+    lines += ["", copies, "", prior_sampling.speed(sampler, batch=64, repeats=3, **chosen)]
+    line, strip = guidance(sampler, setup, second, chosen)
     visualize.write_png(os.path.join(DOCS, "vqgan_guidance.png"), visualize.image_grid(strip, rows=len(strip) // 6))
     return "\n".join([*lines, line])
