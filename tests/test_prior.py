@@ -12,6 +12,18 @@ from tfgan.networks.vqgan import VQAutoencoder
 from tfgan.networks.vqgan_prior import VQGANSampler, filtered_probabilities, inverse_cdf, uniform
 
 
+@pytest.fixture(scope="module")
+def stage1_run(tmp_path_factory):
+    """A tiny VQGAN run (2 steps) whose codes the prior runs of this file model, trained once."""
+    from test_vqgan import vqgan_config
+
+    from tfgan import training
+
+    tmp = tmp_path_factory.mktemp("stage1")
+    training.train(vqgan_config(tmp, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
+    return str(tmp / "stage1")
+
+
 def tiny_gpt(num_classes=3, length=16, vocab=16):
     keras.utils.set_random_seed(0)
     gpt = GPT(vocab, length, num_classes, num_layers=2, heads=2, dim=16)
@@ -94,26 +106,23 @@ def test_a_prior_that_does_not_fit_the_autoencoder_is_refused():
         VQGANSampler(tiny_gpt(), autoencoder)
 
 
-def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sampling_loop_in_the_graph_and_is_guided(tmp_path, capsys):
+def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sampling_loop_in_the_graph_and_is_guided(tmp_path, capsys, stage1_run):
     import os
 
     from helpers import make_config, read_events, scalar
-    from test_vqgan import vqgan_config
 
     from tfgan import export, training
     from tfgan import generate as generate_cli
+    from tfgan.evaluate.classifier import build_classifier
     from tfgan.export.signatures import to_uint8
 
-    from tfgan.evaluate.classifier import build_classifier
-
-    training.train(vqgan_config(tmp_path, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
     classifier = str(tmp_path / "classifier.keras")
     build_classifier((16, 16, 3), 3, seed=0).save(classifier)  # a (random) classifier of shapes
 
     def prior_config(name, eval=None, **train):
         return make_config(
             tmp_path, name, data={"source": "shapes", "resolution": 16, "num_examples": 64},
-            model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": str(tmp_path / "stage1"), "layers": 1, "heads": 2, "dim": 16, "top_k": 12}},
+            model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": stage1_run, "layers": 1, "heads": 2, "dim": 16, "top_k": 12}},
             train={"steps": 4, "batch_size": 8, **train}, log={"every": 2, "images_every": 4, "num_images": 4}, checkpoint={"every": 2},
             **({"eval": eval} if eval else {}),
         )
@@ -167,25 +176,22 @@ def test_a_prior_run_trains_on_a_vqgan_runs_codes_resumes_exactly_exports_its_sa
     printed = capsys.readouterr().out
     assert "tfgan.guide: score" in printed and "target 1 p" in printed and printed.strip().endswith("guided.png")
     assert Image.open(tmp_path / "guided.png").size == (16, 16) and Image.open(tmp_path / "steps.png").size[0] > 3 * 16
-    assert guide_cli.main(["--run", str(tmp_path / "stage1"), "--init-seed", "1", *flags]) == 2
+    assert guide_cli.main(["--run", stage1_run, "--init-seed", "1", *flags]) == 2
     assert "is a vqgan run (stage 1); give --init-image" in capsys.readouterr().err
 
 
-def test_two_replicas_train_the_prior_of_one(tmp_path):
+def test_two_replicas_train_the_prior_of_one(tmp_path, stage1_run):
     import os
 
     from helpers import make_config, read_events, scalar
     from test_distribute import ONE, TWO, checkpoint_values
-    from test_vqgan import vqgan_config
 
     from tfgan import training
-
-    training.train(vqgan_config(tmp_path, "stage1", train={"steps": 2}, log={"every": 2, "images_every": 2}))
 
     def prior_config(name, distribute):
         return make_config(
             tmp_path, name, data={"source": "shapes", "resolution": 16, "num_examples": 64}, distribute=distribute,
-            model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": str(tmp_path / "stage1"), "layers": 1, "heads": 2, "dim": 16}},
+            model={"network": "vqgan_prior", "vqgan_prior": {"autoencoder": stage1_run, "layers": 1, "heads": 2, "dim": 16}},
             train={"steps": 2, "batch_size": 8}, log={"every": 2, "images_every": 2, "num_images": 4}, checkpoint={"every": 2},
         )
 
